@@ -1,0 +1,92 @@
+/**
+ * The series registry: label sets <-> dense series ids, plus the postings index over
+ * them. A series is its metric name (label `__name__`) and its labels; ids are handed
+ * out in increasing order and never reused, so postings lists stay sorted by appending.
+ */
+import { Postings } from './postings.ts';
+
+export type Labels = Record<string, string>;
+
+const SEP = '\xff';
+
+export interface SeriesInfo {
+  id: number;
+  /** Sorted by name, including __name__. */
+  labels: [string, string][];
+  unit: string;
+  /** Latest expiry (µs) of any sample appended; past it the series has no live data. */
+  maxExpiry: number;
+}
+
+export class SeriesRegistry {
+  private readonly byKey = new Map<string, number>();
+  private readonly byId = new Map<number, SeriesInfo>();
+  readonly postings = new Postings();
+  private nextId = 0;
+
+  /** Id of the series, created if new. `labels` must include __name__. */
+  getOrCreate(labels: Labels, unit = ''): number {
+    const sorted = sortedLabels(labels);
+    const key = seriesKey(sorted);
+    let id = this.byKey.get(key);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.byKey.set(key, id);
+      this.byId.set(id, { id, labels: sorted, unit, maxExpiry: -Infinity });
+      this.postings.addSeries(id, sorted);
+    } else if (unit) {
+      (this.byId.get(id) as SeriesInfo).unit = unit;
+    }
+    return id;
+  }
+
+  lookup(labels: Labels): number | undefined {
+    return this.byKey.get(seriesKey(sortedLabels(labels)));
+  }
+
+  info(id: number): SeriesInfo | undefined {
+    return this.byId.get(id);
+  }
+
+  labelsOf(id: number): Labels {
+    const out: Labels = {};
+    const info = this.byId.get(id);
+    if (info) for (const [n, v] of info.labels) out[n] = v;
+    return out;
+  }
+
+  noteExpiry(id: number, expiry: number): void {
+    const info = this.byId.get(id);
+    if (info && expiry > info.maxExpiry) info.maxExpiry = expiry;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Forgets series with no live sample left (head GC), keeping memory flat under churn. */
+  removeExpired(now: number): number {
+    const dead: number[] = [];
+    for (const info of this.byId.values()) if (info.maxExpiry <= now) dead.push(info.id);
+    if (dead.length === 0) return 0;
+    const deadLabels: [string, string][][] = [];
+    for (const id of dead) {
+      const info = this.byId.get(id) as SeriesInfo;
+      this.byId.delete(id);
+      this.byKey.delete(seriesKey(info.labels));
+      deadLabels.push(info.labels);
+    }
+    this.postings.remove(Uint32Array.from(dead), deadLabels);
+    return dead.length;
+  }
+}
+
+export function sortedLabels(labels: Labels): [string, string][] {
+  return Object.entries(labels).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+function seriesKey(sorted: [string, string][]): string {
+  let key = '';
+  for (const [n, v] of sorted) key += n + SEP + v + SEP;
+  return key;
+}

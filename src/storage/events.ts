@@ -1,0 +1,41 @@
+/**
+ * The engine's own event model: what ingest decodes into, what the WAL records and
+ * what the tables apply. Times are integer microseconds since the epoch.
+ */
+import type { Attributes } from '../index/spans.ts';
+
+interface EventBase {
+  traceId: string;
+  spanId: string;
+  ts: number;
+  attributes?: Attributes;
+}
+
+export interface MetricEvent extends EventBase { kind: 'metric'; metric: string; value: number; unit: string }
+export interface LogEvent extends EventBase { kind: 'log'; message: string; severity: string }
+export interface SpanStartEvent extends EventBase { kind: 'span_start'; name: string; parentSpanId?: string }
+export interface SpanEndEvent extends EventBase { kind: 'span_end'; status: 'ok' | 'error' }
+export type EngineEvent = MetricEvent | LogEvent | SpanStartEvent | SpanEndEvent;
+
+/** Samples of one series, the high-throughput shape. */
+export interface SeriesEntry {
+  metric: string;
+  labels: Record<string, string>;
+  unit?: string;
+  timestamps: Float64Array;
+  values: Float64Array;
+  traceIds?: (string | null)[];
+  spanIds?: (string | null)[];
+}
+
+export interface IngestBatch {
+  ttlSeconds: number;
+  events: EngineEvent[];
+  series: SeriesEntry[];
+}
+
+export function countSamples(batch: IngestBatch): number {
+  let n = batch.events.length;
+  for (const s of batch.series) n += s.timestamps.length;
+  return n;
+}

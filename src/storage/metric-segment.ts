@@ -1,0 +1,180 @@
+/**
+ * An immutable block of metric samples ordered by (series id, time), the analogue of a
+ * Prometheus block: each series' samples are one contiguous slice, found by binary
+ * search over the segment's series ids, so reading a series never touches the others.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { dictionaryData, float64Data, recordBatch, uint32Data, type ArrowColumn } from './arrow.ts';
+import { lowerBound, upperBound } from './sorted-ids.ts';
+
+/** Receives the unexpired samples of one series in [start, end) of the shared arrays. */
+export type SliceVisitor = (ts: Float64Array, values: Float64Array, start: number, end: number) => void;
+
+export interface MetricSegmentParts {
+  id: number;
+  seriesIds: Uint32Array;
+  /** seriesStart[i]..seriesStart[i+1] is the row range of seriesIds[i]. */
+  seriesStart: Uint32Array;
+  ts: Float64Array;
+  values: Float64Array;
+  /** Per-row expiry, or null when every row expires at ts + ttlMicros. */
+  expiry: Float64Array | null;
+  ttlMicros: number;
+  traceCodes: Uint32Array | null;
+  spanCodes: Uint32Array | null;
+  /** Dictionary of trace and span ids (entry 0 = absent). */
+  idValues: string[];
+}
+
+export class MetricSegment {
+  readonly id: number;
+  readonly seriesIds: Uint32Array;
+  readonly seriesStart: Uint32Array;
+  readonly ts: Float64Array;
+  readonly values: Float64Array;
+  readonly expiry: Float64Array | null;
+  readonly ttlMicros: number;
+  readonly traceCodes: Uint32Array | null;
+  readonly spanCodes: Uint32Array | null;
+  readonly idValues: string[];
+  readonly rows: number;
+  readonly minTs: number;
+  readonly maxTs: number;
+  readonly minExpiry: number;
+  readonly maxExpiry: number;
+  /** The segment as an Arrow record batch over the same buffers. */
+  readonly batch: RecordBatch;
+
+  constructor(p: MetricSegmentParts) {
+    this.id = p.id;
+    this.seriesIds = p.seriesIds;
+    this.seriesStart = p.seriesStart;
+    this.ts = p.ts;
+    this.values = p.values;
+    this.expiry = p.expiry;
+    this.ttlMicros = p.ttlMicros;
+    this.traceCodes = p.traceCodes;
+    this.spanCodes = p.spanCodes;
+    this.idValues = p.idValues;
+    this.rows = p.ts.length;
+    let minTs = Infinity, maxTs = -Infinity;
+    // Rows are time-ordered within each series only, so the extremes are per-slice ends.
+    for (let i = 0; i < p.seriesIds.length; i++) {
+      const s = p.seriesStart[i], e = p.seriesStart[i + 1];
+      if (e > s) {
+        if (p.ts[s] < minTs) minTs = p.ts[s];
+        if (p.ts[e - 1] > maxTs) maxTs = p.ts[e - 1];
+      }
+    }
+    this.minTs = minTs;
+    this.maxTs = maxTs;
+    if (p.expiry) {
+      let lo = Infinity, hi = -Infinity;
+      const ex = p.expiry;
+      for (let i = 0; i < ex.length; i++) {
+        const x = ex[i];
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+      this.minExpiry = lo;
+      this.maxExpiry = hi;
+    } else {
+      this.minExpiry = minTs + p.ttlMicros;
+      this.maxExpiry = maxTs + p.ttlMicros;
+    }
+    this.batch = this.buildBatch();
+  }
+
+  /** Index of `seriesId` in this segment, or -1. */
+  seriesIndex(seriesId: number): number {
+    const ids = this.seriesIds;
+    let lo = 0, hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid] < seriesId) lo = mid + 1; else hi = mid;
+    }
+    return lo < ids.length && ids[lo] === seriesId ? lo : -1;
+  }
+
+  overlaps(minTs: number, maxTs: number): boolean {
+    return this.maxTs >= minTs && this.minTs <= maxTs;
+  }
+
+  /** Visits the samples of one series with minTs <= ts <= maxTs that have not expired at `now`. */
+  visitSeries(seriesId: number, minTs: number, maxTs: number, now: number, visit: SliceVisitor): void {
+    const idx = this.seriesIndex(seriesId);
+    if (idx < 0) return;
+    this.visitSlice(this.seriesStart[idx], this.seriesStart[idx + 1], minTs, maxTs, now, visit);
+  }
+
+  visitSlice(s: number, e: number, minTs: number, maxTs: number, now: number, visit: SliceVisitor): void {
+    const ts = this.ts;
+    let lo = lowerBound(ts, minTs, s, e);
+    const hi = upperBound(ts, maxTs, lo, e);
+    if (this.expiry === null) {
+      // Uniform TTL: a row is live while ts + ttl > now, i.e. ts > now - ttl.
+      lo = Math.max(lo, upperBound(ts, now - this.ttlMicros, s, e));
+      if (lo < hi) visit(ts, this.values, lo, hi);
+      return;
+    }
+    if (this.minExpiry > now) {
+      if (lo < hi) visit(ts, this.values, lo, hi);
+      return;
+    }
+    visitLiveRuns(ts, this.values, this.expiry, lo, hi, now, visit);
+  }
+
+  get hasIds(): boolean {
+    return this.traceCodes !== null;
+  }
+
+  private buildBatch(): RecordBatch {
+    const seriesColumn = new Uint32Array(this.rows);
+    for (let i = 0; i < this.seriesIds.length; i++) {
+      seriesColumn.fill(this.seriesIds[i], this.seriesStart[i], this.seriesStart[i + 1]);
+    }
+    const columns: ArrowColumn[] = [
+      { name: 'series_id', data: uint32Data(seriesColumn) },
+      { name: 'timestamp', data: float64Data(this.ts) },
+      { name: 'value', data: float64Data(this.values) },
+    ];
+    if (this.expiry) columns.push({ name: 'expiry', data: float64Data(this.expiry) });
+    if (this.traceCodes && this.spanCodes) {
+      columns.push({ name: 'trace_id', data: dictionaryData(this.traceCodes, this.idValues), nullable: true });
+      columns.push({ name: 'span_id', data: dictionaryData(this.spanCodes, this.idValues), nullable: true });
+    }
+    return recordBatch(columns, {
+      'strata.table': 'metrics',
+      'strata.min_ts': String(this.minTs),
+      'strata.max_ts': String(this.maxTs),
+      'strata.max_expiry': String(this.maxExpiry),
+      'strata.ttl_micros': String(this.ttlMicros),
+    });
+  }
+
+  /** Bytes held by the column buffers (what the memory-per-sample figure counts). */
+  get byteSize(): number {
+    let n = this.ts.byteLength + this.values.byteLength + this.seriesIds.byteLength + this.seriesStart.byteLength
+      + this.rows * Uint32Array.BYTES_PER_ELEMENT; // the batch's series_id column
+    if (this.expiry) n += this.expiry.byteLength;
+    if (this.traceCodes) n += this.traceCodes.byteLength;
+    if (this.spanCodes) n += this.spanCodes.byteLength;
+    return n;
+  }
+}
+
+/** Emits the maximal runs of rows in [lo, hi) whose expiry is after `now`. */
+export function visitLiveRuns(
+  ts: Float64Array, values: Float64Array, expiry: Float64Array, lo: number, hi: number, now: number, visit: SliceVisitor,
+): void {
+  let runStart = -1;
+  for (let i = lo; i < hi; i++) {
+    if (expiry[i] > now) {
+      if (runStart < 0) runStart = i;
+    } else if (runStart >= 0) {
+      visit(ts, values, runStart, i);
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) visit(ts, values, runStart, hi);
+}

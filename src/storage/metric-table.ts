@@ -1,0 +1,166 @@
+/**
+ * The metric-sample table: a per-series mutable head plus immutable segments sorted by
+ * (series, time). Appends go to the head; at a row-count or age threshold the head is
+ * sealed into a MetricSegment. Reads merge the segments' slices with the head's.
+ */
+import type { Clock } from './clock.ts';
+import { MetricHead, type HeadSeries } from './metric-head.ts';
+import { MetricSegment, type SliceVisitor } from './metric-segment.ts';
+
+export interface TableLimits {
+  /** Seal the head once it holds this many rows. */
+  maxHeadRows: number;
+  /** Seal a non-empty head this long (µs) after its first row arrived. */
+  maxHeadAgeMicros: number;
+}
+
+export class MetricTable {
+  readonly head = new MetricHead();
+  segments: MetricSegment[] = [];
+  private nextSegmentId = 1;
+
+  constructor(private readonly limits: TableLimits, private readonly clock: Clock) {}
+
+  /** One sample; the per-event ingest path. `traceId`/`spanId` are optional exemplar links. */
+  append(seriesId: number, ts: number, value: number, ttlMicros: number, traceId?: string, spanId?: string): void {
+    const head = this.head;
+    const traceCode = traceId ? head.ids.encode(traceId) : 0;
+    const spanCode = spanId ? head.ids.encode(spanId) : 0;
+    head.seriesFor(seriesId).append(ts, value, ts + ttlMicros, traceCode, spanCode);
+    head.noteRows(1, ts, ts, ttlMicros, this.clock());
+  }
+
+  /** A run of samples of one series (the series-batch path): one series lookup per call. */
+  appendMany(
+    seriesId: number, ts: ArrayLike<number>, values: ArrayLike<number>, ttlMicros: number,
+    traceIds?: ArrayLike<string | null | undefined>, spanIds?: ArrayLike<string | null | undefined>,
+  ): void {
+    const n = ts.length;
+    if (n === 0) return;
+    const head = this.head;
+    const series = head.seriesFor(seriesId);
+    let minTs = Infinity, maxTs = -Infinity;
+    if (!traceIds && !spanIds && !series.traceCodes) {
+      appendBulk(series, ts, values, ttlMicros);
+      for (let i = 0; i < n; i++) {
+        const t = ts[i];
+        if (t < minTs) minTs = t;
+        if (t > maxTs) maxTs = t;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const t = ts[i];
+        const tc = traceIds?.[i] ? head.ids.encode(traceIds[i] as string) : 0;
+        const sc = spanIds?.[i] ? head.ids.encode(spanIds[i] as string) : 0;
+        series.append(t, values[i], t + ttlMicros, tc, sc);
+        if (t < minTs) minTs = t;
+        if (t > maxTs) maxTs = t;
+      }
+    }
+    head.noteRows(n, minTs, maxTs, ttlMicros, this.clock());
+  }
+
+  shouldSeal(now = this.clock()): boolean {
+    const h = this.head;
+    return h.rows >= this.limits.maxHeadRows || (h.rows > 0 && now - h.openedAt >= this.limits.maxHeadAgeMicros);
+  }
+
+  /** Seals the head into a new segment (null when the head is empty). */
+  seal(): MetricSegment | null {
+    const head = this.head;
+    if (head.rows === 0) return null;
+    const segment = sealHead(head, this.nextSegmentId++);
+    this.segments.push(segment);
+    head.reset();
+    return segment;
+  }
+
+  /** Adds a segment loaded from disk. */
+  adopt(segment: MetricSegment): void {
+    this.segments.push(segment);
+    if (segment.id >= this.nextSegmentId) this.nextSegmentId = segment.id + 1;
+  }
+
+  /**
+   * Visits every live sample of a series in [minTs, maxTs]: segment slices first (in
+   * seal order), then the head. Slices of one series are each time-ordered; they are
+   * ordered among themselves unless samples arrived out of order across seals.
+   */
+  visitSeries(seriesId: number, minTs: number, maxTs: number, visit: SliceVisitor, now = this.clock()): void {
+    const segs = this.segments;
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i];
+      if (seg.maxExpiry <= now || !seg.overlaps(minTs, maxTs)) continue;
+      seg.visitSeries(seriesId, minTs, maxTs, now, visit);
+    }
+    if (this.head.rows > 0 && this.head.maxTs >= minTs && this.head.minTs <= maxTs) {
+      this.head.series.get(seriesId)?.visit(minTs, maxTs, now, visit);
+    }
+  }
+
+  /** Removes the segments whose every row has expired; returns them (their files go too). */
+  dropExpired(now = this.clock()): MetricSegment[] {
+    const dropped = this.segments.filter((s) => s.maxExpiry <= now);
+    if (dropped.length) this.segments = this.segments.filter((s) => s.maxExpiry > now);
+    return dropped;
+  }
+
+  get rowCount(): number {
+    let n = this.head.rows;
+    for (const s of this.segments) n += s.rows;
+    return n;
+  }
+}
+
+function appendBulk(series: HeadSeries, ts: ArrayLike<number>, values: ArrayLike<number>, ttlMicros: number): void {
+  const n = ts.length;
+  const prevLen = series.ts.length;
+  if (prevLen > 0 && ts[0] < series.ts.data[prevLen - 1]) series.sorted = false;
+  series.ts.pushAll(ts);
+  series.values.pushAll(values);
+  series.expiry.pushAll(ts);
+  const ex = series.expiry.data;
+  let minExpiry = series.minExpiry;
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    const e = ex[prevLen + i] + ttlMicros;
+    ex[prevLen + i] = e;
+    if (e < minExpiry) minExpiry = e;
+    if (i > 0 && ts[i] < ts[i - 1]) sorted = false;
+  }
+  series.minExpiry = minExpiry;
+  if (!sorted) series.sorted = false;
+}
+
+function sealHead(head: MetricHead, id: number): MetricSegment {
+  const seriesIds = Uint32Array.from(head.series.keys()).sort();
+  const seriesStart = new Uint32Array(seriesIds.length + 1);
+  const rows = head.rows;
+  const ts = new Float64Array(rows);
+  const values = new Float64Array(rows);
+  const expiry = head.uniformTtl ? null : new Float64Array(rows);
+  let withIds = false;
+  for (const s of head.series.values()) if (s.traceCodes) withIds = true;
+  const traceCodes = withIds ? new Uint32Array(rows) : null;
+  const spanCodes = withIds ? new Uint32Array(rows) : null;
+  let offset = 0;
+  for (let i = 0; i < seriesIds.length; i++) {
+    const s = head.series.get(seriesIds[i]) as HeadSeries;
+    s.sort();
+    seriesStart[i] = offset;
+    ts.set(s.ts.view(), offset);
+    values.set(s.values.view(), offset);
+    if (expiry) expiry.set(s.expiry.view(), offset);
+    if (traceCodes && spanCodes && s.traceCodes && s.spanCodes) {
+      traceCodes.set(s.traceCodes.view(), offset);
+      spanCodes.set(s.spanCodes.view(), offset);
+    }
+    offset += s.length;
+  }
+  seriesStart[seriesIds.length] = offset;
+  return new MetricSegment({
+    id, seriesIds, seriesStart, ts, values, expiry,
+    ttlMicros: head.uniformTtl ? head.ttlMicros : 0,
+    traceCodes, spanCodes, idValues: head.ids.values,
+  });
+}
