@@ -10,7 +10,7 @@
  * Every open starts a NEW file, so appends never follow a possibly torn tail left by a
  * crash; a torn or corrupt tail only ever ends a file, and replay skips it with a warning.
  *
- * One process owns a WAL directory at a time (the store holds the data-dir lock).
+ * Assumes a single process owns the directory: nothing here locks it.
  */
 import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -110,7 +110,7 @@ export class Wal {
   private readonly replayableSeqs: number[];
   private nextSeq: number;
   private active: ActiveFile;
-  private queue: Pending[] = [];
+  private readonly queue: Pending[] = [];
   private draining = false;
   private syncTimer: NodeJS.Timeout | null = null;
   private closePromise: Promise<void> | null = null;
@@ -154,9 +154,10 @@ export class Wal {
 
   /**
    * Calls `onRecord` for every record of the files that existed when the WAL was opened,
-   * in append order. Payloads are zero-copy views into the file just read. A torn or
-   * corrupt stretch ends that file's replay (records before it are kept), is logged, and
-   * replay goes on with the next file.
+   * in append order. Payloads are zero-copy views into the file just read (holding one
+   * keeps that file's whole buffer alive; copy what you keep). A torn or corrupt stretch
+   * ends that file's replay (records before it are kept), is logged, and replay goes on
+   * with the next file.
    */
   async replay(onRecord: (payload: Uint8Array, fileSeq: number) => void): Promise<ReplayStats> {
     const stats: ReplayStats = { records: 0, files: 0, bytes: 0, corruptTails: 0 };
@@ -238,11 +239,14 @@ export class Wal {
    * in the next writev, which is what makes group commit.
    */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      if (this.queue[0].kind === 'append') await this.writeBatch(this.takeAppendBatch());
-      else await this.runControl(this.queue.shift() as PendingControl);
+    try {
+      while (this.queue.length > 0) {
+        if (this.queue[0].kind === 'append') await this.writeBatch(this.takeAppendBatch());
+        else await this.runControl(this.queue.shift() as PendingControl);
+      }
+    } finally {
+      this.draining = false;
     }
-    this.draining = false;
   }
 
   /** The leading run of queued appends that fits in one file. */
