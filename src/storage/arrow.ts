@@ -3,7 +3,7 @@
  * very typed arrays the head filled, so sealing copies nothing per row.
  */
 import {
-  Data, Dictionary, Field, Float64, makeData, RecordBatch, Schema, Struct, Uint32, Uint8, Utf8,
+  Data, Dictionary, Field, Float64, makeData, makeVector, RecordBatch, Schema, Struct, Uint16, Uint32, Uint8, Utf8,
   vectorFromArray, type DataType,
 } from 'apache-arrow';
 
@@ -35,6 +35,16 @@ export function dictionaryData(codes: Uint32Array, values: readonly string[]): D
   const dictionary = vectorFromArray([null, ...values.slice(1)], new Utf8());
   const type = new Dictionary(new Utf8(), new Uint32(), nextDictionaryId++);
   return makeData({ type, length: codes.length, data: codes, dictionary });
+}
+
+/**
+ * Integer ids stored as small per-row indices into a dictionary of the distinct ids
+ * (2 bytes a row while a segment holds at most 65,536 of them).
+ */
+export function idDictionaryData(indices: Uint16Array | Uint32Array, ids: Uint32Array): Data {
+  const indexType = indices instanceof Uint16Array ? new Uint16() : new Uint32();
+  const type = new Dictionary(new Uint32(), indexType, nextDictionaryId++);
+  return makeData({ type, length: indices.length, data: indices, dictionary: makeVector(ids) } as never);
 }
 
 /** Plain UTF-8 strings (e.g. JSON attribute blobs, mostly unique): one copy into Arrow's buffers. */

@@ -1,54 +1,91 @@
 /**
- * The mutable head of the metric table: one set of growable columns per series (like
+ * The mutable head of the metric table: one set of columns per series (like
  * Prometheus' memSeries), so a series' recent samples are already contiguous and
  * sealing is a concatenation in series-id order.
  */
-import { GrowableColumn, StringDictionary, f64Column, u32Column } from './column.ts';
+import { StringDictionary } from './column.ts';
 import { visitLiveRuns, type SliceVisitor } from './metric-segment.ts';
 import { lowerBound, upperBound } from './sorted-ids.ts';
 
 const INITIAL_SERIES_CAPACITY = 32;
 
+/**
+ * One series' head samples. The columns share one length and capacity, so an append
+ * is a single bounds check and three stores.
+ */
 export class HeadSeries {
-  readonly ts = f64Column(INITIAL_SERIES_CAPACITY);
-  readonly values = f64Column(INITIAL_SERIES_CAPACITY);
-  readonly expiry = f64Column(INITIAL_SERIES_CAPACITY);
+  ts = new Float64Array(INITIAL_SERIES_CAPACITY);
+  values = new Float64Array(INITIAL_SERIES_CAPACITY);
+  expiry = new Float64Array(INITIAL_SERIES_CAPACITY);
   /** Trace/span id codes, allocated only once a sample carries one. */
-  traceCodes: GrowableColumn<Uint32Array> | null = null;
-  spanCodes: GrowableColumn<Uint32Array> | null = null;
+  traceCodes: Uint32Array | null = null;
+  spanCodes: Uint32Array | null = null;
+  length = 0;
   sorted = true;
   minExpiry = Infinity;
 
-  get length(): number {
-    return this.ts.length;
-  }
+  constructor(readonly seriesId: number) {}
 
   append(ts: number, value: number, expiry: number, traceCode: number, spanCode: number): void {
-    const n = this.ts.length;
-    if (n > 0 && ts < this.ts.data[n - 1]) this.sorted = false;
-    this.ts.push(ts);
-    this.values.push(value);
-    this.expiry.push(expiry);
+    const n = this.length;
+    if (n === this.ts.length) this.grow(n + 1);
+    if (n > 0 && ts < this.ts[n - 1]) this.sorted = false;
+    this.ts[n] = ts;
+    this.values[n] = value;
+    this.expiry[n] = expiry;
     if (expiry < this.minExpiry) this.minExpiry = expiry;
     if ((traceCode | spanCode) !== 0 || this.traceCodes) this.appendIds(n, traceCode, spanCode);
+    this.length = n + 1;
+  }
+
+  /** Bulk append of a run; expiry = ts + ttl for each sample. */
+  appendRun(ts: ArrayLike<number>, values: ArrayLike<number>, ttlMicros: number): void {
+    const n = ts.length;
+    const base = this.length;
+    if (base + n > this.ts.length) this.grow(base + n);
+    if (base > 0 && ts[0] < this.ts[base - 1]) this.sorted = false;
+    copyInto(this.ts, ts, base);
+    copyInto(this.values, values, base);
+    const ex = this.expiry;
+    let minExpiry = this.minExpiry;
+    for (let i = 0; i < n; i++) {
+      const e = ts[i] + ttlMicros;
+      ex[base + i] = e;
+      if (e < minExpiry) minExpiry = e;
+      if (i > 0 && ts[i] < ts[i - 1]) this.sorted = false;
+    }
+    this.minExpiry = minExpiry;
+    if (this.traceCodes && this.spanCodes) {
+      this.traceCodes.fill(0, base, base + n);
+      this.spanCodes.fill(0, base, base + n);
+    }
+    this.length = base + n;
   }
 
   private appendIds(row: number, traceCode: number, spanCode: number): void {
     if (!this.traceCodes || !this.spanCodes) {
-      this.traceCodes = u32Column(row + 1);
-      this.spanCodes = u32Column(row + 1);
-      this.traceCodes.fill(0, row);
-      this.spanCodes.fill(0, row);
+      this.traceCodes = new Uint32Array(this.ts.length);
+      this.spanCodes = new Uint32Array(this.ts.length);
     }
-    this.traceCodes.push(traceCode);
-    this.spanCodes.push(spanCode);
+    this.traceCodes[row] = traceCode;
+    this.spanCodes[row] = spanCode;
+  }
+
+  private grow(min: number): void {
+    let cap = this.ts.length * 2;
+    while (cap < min) cap *= 2;
+    this.ts = resized(this.ts, cap);
+    this.values = resized(this.values, cap);
+    this.expiry = resized(this.expiry, cap);
+    if (this.traceCodes) this.traceCodes = resized(this.traceCodes, cap);
+    if (this.spanCodes) this.spanCodes = resized(this.spanCodes, cap);
   }
 
   /** Restores time order after out-of-order appends (stable, so equal timestamps keep arrival order). */
   sort(): void {
     if (this.sorted) return;
-    const n = this.ts.length;
-    const ts = this.ts.data;
+    const n = this.length;
+    const ts = this.ts;
     const order = Array.from({ length: n }, (_, i) => i);
     order.sort((a, b) => ts[a] - ts[b] || a - b);
     permute(this.ts, order);
@@ -61,24 +98,36 @@ export class HeadSeries {
 
   visit(minTs: number, maxTs: number, now: number, visit: SliceVisitor): void {
     this.sort();
-    const ts = this.ts.data;
-    const n = this.ts.length;
-    const lo = lowerBound(ts, minTs, 0, n);
-    const hi = upperBound(ts, maxTs, lo, n);
+    const ts = this.ts;
+    const lo = lowerBound(ts, minTs, 0, this.length);
+    const hi = upperBound(ts, maxTs, lo, this.length);
     if (lo >= hi) return;
-    if (this.minExpiry > now) visit(ts, this.values.data, lo, hi);
-    else visitLiveRuns(ts, this.values.data, this.expiry.data, lo, hi, now, visit);
+    if (this.minExpiry > now) visit(ts, this.values, lo, hi);
+    else visitLiveRuns(ts, this.values, this.expiry, lo, hi, now, visit);
   }
 }
 
-function permute<T extends Float64Array | Uint32Array>(col: GrowableColumn<T>, order: number[]): void {
-  const src = col.data.slice(0, order.length);
-  const dst = col.data;
-  for (let i = 0; i < order.length; i++) dst[i] = src[order[i]];
+function resized<T extends Float64Array | Uint32Array>(a: T, capacity: number): T {
+  const next = new (a.constructor as { new (n: number): T })(capacity);
+  next.set(a);
+  return next;
+}
+
+function copyInto(dst: Float64Array, src: ArrayLike<number>, offset: number): void {
+  if (ArrayBuffer.isView(src)) dst.set(src as Float64Array, offset);
+  else for (let i = 0; i < src.length; i++) dst[offset + i] = src[i];
+}
+
+function permute<T extends Float64Array | Uint32Array>(col: T, order: number[]): void {
+  const src = col.slice(0, order.length);
+  for (let i = 0; i < order.length; i++) col[i] = src[order[i]];
 }
 
 export class MetricHead {
-  readonly series = new Map<number, HeadSeries>();
+  /** The head's series, in order of first append. */
+  series: HeadSeries[] = [];
+  /** seriesId -> index in `series` + 1 (0 = not in the head): a typed-array lookup, no hashing. */
+  private slotOf = new Int32Array(1024);
   /** Trace and span ids of head samples; handed to the segment at seal. */
   ids = new StringDictionary();
   rows = 0;
@@ -90,18 +139,33 @@ export class MetricHead {
   ttlMicros = -1;
   uniformTtl = true;
 
+  get(seriesId: number): HeadSeries | undefined {
+    const slot = seriesId < this.slotOf.length ? this.slotOf[seriesId] : 0;
+    return slot === 0 ? undefined : this.series[slot - 1];
+  }
+
   seriesFor(seriesId: number): HeadSeries {
-    let s = this.series.get(seriesId);
-    if (!s) {
-      s = new HeadSeries();
-      this.series.set(seriesId, s);
-    }
+    if (seriesId >= this.slotOf.length) this.growSlots(seriesId);
+    const slot = this.slotOf[seriesId];
+    if (slot !== 0) return this.series[slot - 1];
+    const s = new HeadSeries(seriesId);
+    this.series.push(s);
+    this.slotOf[seriesId] = this.series.length;
     return s;
   }
 
-  noteRows(count: number, minTs: number, maxTs: number, ttlMicros: number, now: number): void {
+  private growSlots(seriesId: number): void {
+    let cap = this.slotOf.length * 2;
+    while (cap <= seriesId) cap *= 2;
+    const next = new Int32Array(cap);
+    next.set(this.slotOf);
+    this.slotOf = next;
+  }
+
+  /** Bookkeeping after appending `count` rows; `now` is only read for the first row. */
+  noteRows(count: number, minTs: number, maxTs: number, ttlMicros: number, now: () => number): void {
     if (this.rows === 0) {
-      this.openedAt = now;
+      this.openedAt = now();
       this.ttlMicros = ttlMicros;
     } else if (ttlMicros !== this.ttlMicros) {
       this.uniformTtl = false;
@@ -112,7 +176,8 @@ export class MetricHead {
   }
 
   reset(): void {
-    this.series.clear();
+    for (const s of this.series) this.slotOf[s.seriesId] = 0;
+    this.series = [];
     this.ids = new StringDictionary();
     this.rows = 0;
     this.minTs = Infinity;

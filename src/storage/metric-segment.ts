@@ -4,7 +4,7 @@
  * search over the segment's series ids, so reading a series never touches the others.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { dictionaryData, float64Data, recordBatch, uint32Data, type ArrowColumn } from './arrow.ts';
+import { dictionaryData, float64Data, idDictionaryData, recordBatch, type ArrowColumn } from './arrow.ts';
 import { lowerBound, upperBound } from './sorted-ids.ts';
 
 /** Receives the unexpired samples of one series in [start, end) of the shared arrays. */
@@ -44,6 +44,7 @@ export class MetricSegment {
   readonly maxExpiry: number;
   /** The segment as an Arrow record batch over the same buffers. */
   readonly batch: RecordBatch;
+  private seriesIndexBytes = 0;
 
   constructor(p: MetricSegmentParts) {
     this.id = p.id;
@@ -111,13 +112,13 @@ export class MetricSegment {
     const ts = this.ts;
     let lo = lowerBound(ts, minTs, s, e);
     const hi = upperBound(ts, maxTs, lo, e);
-    if (this.expiry === null) {
-      // Uniform TTL: a row is live while ts + ttl > now, i.e. ts > now - ttl.
-      lo = Math.max(lo, upperBound(ts, now - this.ttlMicros, s, e));
+    if (this.minExpiry > now) {
       if (lo < hi) visit(ts, this.values, lo, hi);
       return;
     }
-    if (this.minExpiry > now) {
+    if (this.expiry === null) {
+      // Uniform TTL: a row is live while ts + ttl > now, i.e. ts > now - ttl.
+      lo = Math.max(lo, upperBound(ts, now - this.ttlMicros, s, e));
       if (lo < hi) visit(ts, this.values, lo, hi);
       return;
     }
@@ -129,12 +130,12 @@ export class MetricSegment {
   }
 
   private buildBatch(): RecordBatch {
-    const seriesColumn = new Uint32Array(this.rows);
-    for (let i = 0; i < this.seriesIds.length; i++) {
-      seriesColumn.fill(this.seriesIds[i], this.seriesStart[i], this.seriesStart[i + 1]);
-    }
+    // Per row, the series' index in this segment: the Arrow dictionary maps it to the id.
+    const seriesIndex = this.seriesIds.length <= 0x10000 ? new Uint16Array(this.rows) : new Uint32Array(this.rows);
+    for (let i = 0; i < this.seriesIds.length; i++) seriesIndex.fill(i, this.seriesStart[i], this.seriesStart[i + 1]);
+    this.seriesIndexBytes = seriesIndex.byteLength;
     const columns: ArrowColumn[] = [
-      { name: 'series_id', data: uint32Data(seriesColumn) },
+      { name: 'series_id', data: idDictionaryData(seriesIndex, this.seriesIds) },
       { name: 'timestamp', data: float64Data(this.ts) },
       { name: 'value', data: float64Data(this.values) },
     ];
@@ -155,7 +156,7 @@ export class MetricSegment {
   /** Bytes held by the column buffers (what the memory-per-sample figure counts). */
   get byteSize(): number {
     let n = this.ts.byteLength + this.values.byteLength + this.seriesIds.byteLength + this.seriesStart.byteLength
-      + this.rows * Uint32Array.BYTES_PER_ELEMENT; // the batch's series_id column
+      + this.seriesIndexBytes;
     if (this.expiry) n += this.expiry.byteLength;
     if (this.traceCodes) n += this.traceCodes.byteLength;
     if (this.spanCodes) n += this.spanCodes.byteLength;

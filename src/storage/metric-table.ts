@@ -4,7 +4,7 @@
  * sealed into a MetricSegment. Reads merge the segments' slices with the head's.
  */
 import type { Clock } from './clock.ts';
-import { MetricHead, type HeadSeries } from './metric-head.ts';
+import { MetricHead } from './metric-head.ts';
 import { MetricSegment, type SliceVisitor } from './metric-segment.ts';
 
 export interface TableLimits {
@@ -27,7 +27,7 @@ export class MetricTable {
     const traceCode = traceId ? head.ids.encode(traceId) : 0;
     const spanCode = spanId ? head.ids.encode(spanId) : 0;
     head.seriesFor(seriesId).append(ts, value, ts + ttlMicros, traceCode, spanCode);
-    head.noteRows(1, ts, ts, ttlMicros, this.clock());
+    head.noteRows(1, ts, ts, ttlMicros, this.clock);
   }
 
   /** A run of samples of one series (the series-batch path): one series lookup per call. */
@@ -40,8 +40,8 @@ export class MetricTable {
     const head = this.head;
     const series = head.seriesFor(seriesId);
     let minTs = Infinity, maxTs = -Infinity;
-    if (!traceIds && !spanIds && !series.traceCodes) {
-      appendBulk(series, ts, values, ttlMicros);
+    if (!traceIds && !spanIds) {
+      series.appendRun(ts, values, ttlMicros);
       for (let i = 0; i < n; i++) {
         const t = ts[i];
         if (t < minTs) minTs = t;
@@ -57,7 +57,7 @@ export class MetricTable {
         if (t > maxTs) maxTs = t;
       }
     }
-    head.noteRows(n, minTs, maxTs, ttlMicros, this.clock());
+    head.noteRows(n, minTs, maxTs, ttlMicros, this.clock);
   }
 
   shouldSeal(now = this.clock()): boolean {
@@ -94,7 +94,7 @@ export class MetricTable {
       seg.visitSeries(seriesId, minTs, maxTs, now, visit);
     }
     if (this.head.rows > 0 && this.head.maxTs >= minTs && this.head.minTs <= maxTs) {
-      this.head.series.get(seriesId)?.visit(minTs, maxTs, now, visit);
+      this.head.get(seriesId)?.visit(minTs, maxTs, now, visit);
     }
   }
 
@@ -112,52 +112,33 @@ export class MetricTable {
   }
 }
 
-function appendBulk(series: HeadSeries, ts: ArrayLike<number>, values: ArrayLike<number>, ttlMicros: number): void {
-  const n = ts.length;
-  const prevLen = series.ts.length;
-  if (prevLen > 0 && ts[0] < series.ts.data[prevLen - 1]) series.sorted = false;
-  series.ts.pushAll(ts);
-  series.values.pushAll(values);
-  series.expiry.pushAll(ts);
-  const ex = series.expiry.data;
-  let minExpiry = series.minExpiry;
-  let sorted = true;
-  for (let i = 0; i < n; i++) {
-    const e = ex[prevLen + i] + ttlMicros;
-    ex[prevLen + i] = e;
-    if (e < minExpiry) minExpiry = e;
-    if (i > 0 && ts[i] < ts[i - 1]) sorted = false;
-  }
-  series.minExpiry = minExpiry;
-  if (!sorted) series.sorted = false;
-}
-
 function sealHead(head: MetricHead, id: number): MetricSegment {
-  const seriesIds = Uint32Array.from(head.series.keys()).sort();
+  const ordered = [...head.series].sort((a, b) => a.seriesId - b.seriesId);
+  const seriesIds = Uint32Array.from(ordered, (s) => s.seriesId);
   const seriesStart = new Uint32Array(seriesIds.length + 1);
   const rows = head.rows;
   const ts = new Float64Array(rows);
   const values = new Float64Array(rows);
   const expiry = head.uniformTtl ? null : new Float64Array(rows);
-  let withIds = false;
-  for (const s of head.series.values()) if (s.traceCodes) withIds = true;
+  const withIds = ordered.some((s) => s.traceCodes !== null);
   const traceCodes = withIds ? new Uint32Array(rows) : null;
   const spanCodes = withIds ? new Uint32Array(rows) : null;
   let offset = 0;
-  for (let i = 0; i < seriesIds.length; i++) {
-    const s = head.series.get(seriesIds[i]) as HeadSeries;
+  for (let i = 0; i < ordered.length; i++) {
+    const s = ordered[i];
     s.sort();
+    const n = s.length;
     seriesStart[i] = offset;
-    ts.set(s.ts.view(), offset);
-    values.set(s.values.view(), offset);
-    if (expiry) expiry.set(s.expiry.view(), offset);
+    ts.set(s.ts.subarray(0, n), offset);
+    values.set(s.values.subarray(0, n), offset);
+    if (expiry) expiry.set(s.expiry.subarray(0, n), offset);
     if (traceCodes && spanCodes && s.traceCodes && s.spanCodes) {
-      traceCodes.set(s.traceCodes.view(), offset);
-      spanCodes.set(s.spanCodes.view(), offset);
+      traceCodes.set(s.traceCodes.subarray(0, n), offset);
+      spanCodes.set(s.spanCodes.subarray(0, n), offset);
     }
-    offset += s.length;
+    offset += n;
   }
-  seriesStart[seriesIds.length] = offset;
+  seriesStart[ordered.length] = offset;
   return new MetricSegment({
     id, seriesIds, seriesStart, ts, values, expiry,
     ttlMicros: head.uniformTtl ? head.ttlMicros : 0,

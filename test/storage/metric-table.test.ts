@@ -45,7 +45,7 @@ describe('MetricTable', () => {
     expect([...seg.seriesStart]).toEqual([0, 2, 4]);
     expect([...seg.ts].map((x) => x - T0)).toEqual([0, 2, 1, 3]);
     const col = seg.batch.getChild('series_id')!;
-    expect([...col.toArray()]).toEqual([2, 2, 5, 5]);
+    expect([...col]).toEqual([2, 2, 5, 5]);
     expect(seg.batch.getChild('timestamp')!.data[0].values).toBe(seg.ts);
   });
 
