@@ -1,0 +1,96 @@
+import { ApiError } from './errors.ts';
+import type { Exchange } from './exchange.ts';
+
+export interface BodyLimits {
+  maxBytes: number;
+  /** A body still incomplete after this long is answered 408 (slow-loris protection). */
+  timeoutMs: number;
+}
+
+/** Rejects a body read whose client went away; nothing can be written back, so nothing is. */
+export class RequestAbortedError extends Error {
+  constructor() {
+    super('client closed the connection before the request body was complete');
+  }
+}
+
+/**
+ * How many body bytes the headers announce: a number for Content-Length, null for a chunked
+ * body of unknown length, 0 when there is no body.
+ */
+export function declaredBodyLength(headers: Readonly<Record<string, string>>): number | null {
+  const contentLength = headers['content-length'];
+  if (contentLength !== undefined) {
+    if (!/^\d+$/.test(contentLength)) throw new ApiError(400, `invalid Content-Length: ${contentLength}`);
+    return Number(contentLength);
+  }
+  return headers['transfer-encoding']?.toLowerCase().includes('chunked') ? null : 0;
+}
+
+export function bodyLimitError(maxBytes: number): ApiError {
+  return new ApiError(413, `request body exceeds the limit of ${maxBytes} bytes`);
+}
+
+/**
+ * Reads the whole body, enforcing the size limit while it streams in. uWS reuses each chunk's
+ * ArrayBuffer after the callback returns, so chunks are copied: straight into one buffer of the
+ * announced size when Content-Length is known, else into a list joined at the end.
+ * Resolves to null for an empty body. On 413/408 the rest of the body is never read, so the
+ * connection is marked to close after the response.
+ */
+export function readBody(exchange: Exchange, declaredLength: number | null, limits: BodyLimits): Promise<Uint8Array | null> {
+  if (declaredLength === 0) return Promise.resolve(null);
+  if (declaredLength !== null && declaredLength > limits.maxBytes) {
+    exchange.closeConnection = true;
+    return Promise.reject(bodyLimitError(limits.maxBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const sized = declaredLength === null ? null : new Uint8Array(declaredLength);
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    let settled = false;
+
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      exchange.closeConnection = true;
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new ApiError(408, `request body not complete within ${limits.timeoutMs / 1000} seconds`)),
+      limits.timeoutMs,
+    );
+    exchange.onAbort = () => fail(new RequestAbortedError());
+
+    exchange.res.onData((chunk, isLast) => {
+      if (settled) return;
+      const bytes = new Uint8Array(chunk);
+      if (received + bytes.byteLength > limits.maxBytes) return fail(bodyLimitError(limits.maxBytes));
+      if (sized) {
+        if (received + bytes.byteLength > sized.byteLength) return fail(new ApiError(400, 'request body longer than its Content-Length'));
+        sized.set(bytes, received);
+      } else if (bytes.byteLength > 0) {
+        chunks.push(bytes.slice());
+      }
+      received += bytes.byteLength;
+      if (!isLast) return;
+      settled = true;
+      clearTimeout(timer);
+      exchange.onAbort = null;
+      if (received === 0) resolve(null);
+      else resolve(sized ? sized.subarray(0, received) : joinChunks(chunks, received));
+    });
+  });
+}
+
+function joinChunks(chunks: Uint8Array[], totalBytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const joined = new Uint8Array(totalBytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return joined;
+}

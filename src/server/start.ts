@@ -1,0 +1,43 @@
+import type { Config } from '../config.ts';
+import { log } from '../log.ts';
+import { createServer, type Server } from './app.ts';
+import { registerRoutes, type ShutdownHook } from './routes.ts';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  /** e.g. `http://127.0.0.1:8321`. */
+  url: string;
+  /** Stops accepting, drains in-flight requests, then runs the shutdown hooks (last registered first). */
+  stop(): Promise<void>;
+}
+
+/** Everything `strata serve` runs, minus signal handling, so tests can start it in-process. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const server = createServer({
+    host: config.host,
+    port: config.port,
+    bodyLimitBytes: config.bodyLimitBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    drainTimeoutMs: config.shutdownTimeoutMs,
+  });
+  const shutdownHooks: ShutdownHook[] = [];
+  registerRoutes(server, { config, onShutdown: (hook) => shutdownHooks.push(hook) });
+  const port = await server.listen();
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  return { server, port, url, stop: () => stopServer(server, shutdownHooks) };
+}
+
+async function stopServer(server: Server, hooks: ShutdownHook[]): Promise<void> {
+  await server.close();
+  const failures: unknown[] = [];
+  for (const hook of [...hooks].reverse()) {
+    try {
+      await hook();
+    } catch (error) {
+      log.error('shutdown hook failed', { error });
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} shutdown hook(s) failed`);
+}
