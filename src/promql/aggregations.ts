@@ -1,0 +1,250 @@
+import type { AggregateExpr } from './ast.ts';
+import { executionError } from './errors.ts';
+import { goFormatFloat } from './gostrconv.ts';
+import { GoHeap } from './go-heap.ts';
+import { compareStrings, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
+import { quantile } from './quantile.ts';
+import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
+
+/**
+ * Aggregation operators with Prometheus 2.42's semantics (engine.go `aggregation`):
+ * groups in order of first appearance at each step, sum as a plain running sum, avg as
+ * an incremental mean, min/max preferring any number over NaN, topk/bottomk through Go's
+ * container/heap so ties pick the same series, stddev/stdvar by Welford's method.
+ */
+export function evalAggregation(e: AggregateExpr, input: readonly StepSeries[], param: Value | undefined, grid: Grid): StepSeries[] {
+  const grouping = [...e.grouping].sort(compareStrings);
+  if (e.op === 'count_values') {
+    if (param?.type !== 'string') throw new Error('count_values needs a string parameter');
+    return countValues(param.value, grouping, e.without, input, grid);
+  }
+  const groups = new Grouping(grouping, e.without, input);
+  const collector = new SeriesCollector(grid.numSteps);
+  const outputs = groups.labels.map((l) => collector.builderFor(l, labelsKey(l)));
+  const scalar = param?.type === 'scalar' ? param.values : undefined;
+  const step = makeStepAggregator(e.op, groups, outputs, input, collector);
+  const cursor = new StepCursor(input);
+  for (let s = 0; s < grid.numSteps; s++) {
+    cursor.advance(s);
+    if (cursor.count > 0) step(cursor, s, scalar ? scalar[s] : NaN);
+  }
+  return collector.finish().filter((x) => x.steps.length > 0);
+}
+
+/** Each input series' group, computed once: by(...) keeps, without(...) drops labels (and __name__). */
+class Grouping {
+  readonly groupOf: Int32Array;
+  readonly labels: Labels[] = [];
+
+  constructor(grouping: string[], without: boolean, input: readonly StepSeries[]) {
+    const ids = new Map<string, number>();
+    this.groupOf = Int32Array.from(input, (s) => {
+      const labels = groupLabels(s.labels, grouping, without);
+      const key = labelsKey(labels);
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = this.labels.length;
+        ids.set(key, id);
+        this.labels.push(labels);
+      }
+      return id;
+    });
+  }
+}
+
+function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
+  const names = new Set(grouping);
+  if (without) return labels.filter((l) => l.name !== METRIC_NAME && !names.has(l.name));
+  return grouping.length === 0 ? [] : labels.filter((l) => names.has(l.name));
+}
+
+type StepAggregator = (cursor: StepCursor, step: number, param: number) => void;
+
+function makeStepAggregator(
+  op: AggregateExpr['op'],
+  groups: Grouping,
+  outputs: StepSeriesBuilder[],
+  input: readonly StepSeries[],
+  collector: SeriesCollector,
+): StepAggregator {
+  switch (op) {
+    case 'topk':
+    case 'bottomk':
+      return topK(op === 'topk', groups, input, collector);
+    case 'quantile':
+      return quantiles(groups, outputs);
+    default:
+      return accumulate(op, groups, outputs);
+  }
+}
+
+/** sum, avg, min, max, count, group, stddev, stdvar: one running value per group. */
+function accumulate(op: AggregateExpr['op'], groups: Grouping, outputs: StepSeriesBuilder[]): StepAggregator {
+  const n = groups.labels.length;
+  const value = new Float64Array(n);
+  const mean = new Float64Array(n);
+  const count = new Float64Array(n);
+  const stamp = new Int32Array(n);
+  const ordered = new Int32Array(n);
+  return (cursor, step) => {
+    let numGroups = 0;
+    for (let k = 0; k < cursor.count; k++) {
+      const g = groups.groupOf[cursor.present[k]];
+      const v = cursor.values[k];
+      if (stamp[g] !== step + 1) {
+        stamp[g] = step + 1;
+        ordered[numGroups++] = g;
+        value[g] = op === 'stddev' || op === 'stdvar' ? 0 : op === 'group' ? 1 : v;
+        mean[g] = v;
+        count[g] = 1;
+        continue;
+      }
+      switch (op) {
+        case 'sum':
+          value[g] += v;
+          break;
+        case 'avg':
+          count[g]++;
+          if (mean[g] === Infinity || mean[g] === -Infinity) {
+            if ((v === Infinity || v === -Infinity) && mean[g] > 0 === v > 0) break;
+            if (Number.isFinite(v)) break;
+          }
+          // Dividing both terms by the count keeps the update from overflowing.
+          mean[g] += v / count[g] - mean[g] / count[g];
+          break;
+        case 'max':
+          if (value[g] < v || Number.isNaN(value[g])) value[g] = v;
+          break;
+        case 'min':
+          if (value[g] > v || Number.isNaN(value[g])) value[g] = v;
+          break;
+        case 'count':
+          count[g]++;
+          break;
+        case 'stddev':
+        case 'stdvar': {
+          count[g]++;
+          const delta = v - mean[g];
+          mean[g] += delta / count[g];
+          value[g] += delta * (v - mean[g]);
+          break;
+        }
+        case 'group':
+          break;
+        default:
+          throw new Error(`unexpected aggregation ${op}`);
+      }
+    }
+    for (let i = 0; i < numGroups; i++) {
+      const g = ordered[i];
+      outputs[g].push(step, finalValue(op, value[g], mean[g], count[g]));
+    }
+  };
+}
+
+function finalValue(op: AggregateExpr['op'], value: number, mean: number, count: number): number {
+  switch (op) {
+    case 'avg':
+      return mean;
+    case 'count':
+      return count;
+    case 'stdvar':
+      return value / count;
+    case 'stddev':
+      return Math.sqrt(value / count);
+    default:
+      return value;
+  }
+}
+
+/** quantile(φ, v): all of a group's values at the step, interpolated. */
+function quantiles(groups: Grouping, outputs: StepSeriesBuilder[]): StepAggregator {
+  const values: number[][] = groups.labels.map(() => []);
+  const stamp = new Int32Array(groups.labels.length);
+  const ordered: number[] = [];
+  return (cursor, step, q) => {
+    ordered.length = 0;
+    for (let k = 0; k < cursor.count; k++) {
+      const g = groups.groupOf[cursor.present[k]];
+      if (stamp[g] !== step + 1) {
+        stamp[g] = step + 1;
+        values[g].length = 0;
+        ordered.push(g);
+      }
+      values[g].push(cursor.values[k]);
+    }
+    for (const g of ordered) outputs[g].push(step, quantile(q, values[g]));
+  };
+}
+
+const MAX_INT64 = 9223372036854775807;
+
+/**
+ * topk/bottomk keep, per group, a heap of the k best samples exactly as Go's
+ * container/heap does, so which of several equal values wins matches Prometheus.
+ * The output is the selected series themselves, metric name included.
+ */
+function topK(isTop: boolean, groups: Grouping, input: readonly StepSeries[], collector: SeriesCollector): StepAggregator {
+  const heaps = groups.labels.map(() => new GoHeap(isTop));
+  const stamp = new Int32Array(groups.labels.length);
+  const ordered: number[] = [];
+  // Created on first output so an instant query lists series in heap order, as Prometheus does.
+  const outputs: (StepSeriesBuilder | undefined)[] = new Array(input.length);
+  const outputFor = (series: number) => (outputs[series] ??= collector.builderFor(input[series].labels, input[series].key));
+  return (cursor, step, param) => {
+    if (!(param <= MAX_INT64 && param >= -MAX_INT64 - 1)) {
+      throw executionError(`Scalar value ${goFormatFloat(param, 'e')} overflows int64`);
+    }
+    const k = Math.trunc(param);
+    if (k < 1) return;
+    ordered.length = 0;
+    for (let i = 0; i < cursor.count; i++) {
+      const series = cursor.present[i];
+      const v = cursor.values[i];
+      const g = groups.groupOf[series];
+      const heap = heaps[g];
+      if (stamp[g] !== step + 1) {
+        stamp[g] = step + 1;
+        ordered.push(g);
+        heap.reset(v, series);
+        continue;
+      }
+      if (heap.size < k || heap.isWorseThanTop(v)) {
+        if (heap.size === k) {
+          if (k === 1) {
+            heap.replaceTop(v, series);
+            continue;
+          }
+          heap.pop();
+        }
+        heap.push(v, series);
+      }
+    }
+    for (const g of ordered) {
+      for (const [series, value] of heaps[g].sortedBestFirst()) outputFor(series).push(step, value);
+    }
+  };
+}
+
+/** count_values("label", v): counts samples per distinct value, the value becoming a label. */
+function countValues(valueLabel: string, grouping: string[], without: boolean, input: readonly StepSeries[], grid: Grid): StepSeries[] {
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(valueLabel)) throw executionError(`invalid label name ${JSON.stringify(valueLabel)}`);
+  const effectiveGrouping = without ? grouping : [...grouping, valueLabel].sort(compareStrings);
+  const collector = new SeriesCollector(grid.numSteps);
+  const cursor = new StepCursor(input);
+  const counts = new Map<string, { builder: StepSeriesBuilder; count: number }>();
+  for (let step = 0; step < grid.numSteps; step++) {
+    cursor.advance(step);
+    counts.clear();
+    for (let k = 0; k < cursor.count; k++) {
+      const withValue = setLabel(input[cursor.present[k]].labels, valueLabel, goFormatFloat(cursor.values[k], 'f'));
+      const labels = groupLabels(withValue, effectiveGrouping, without);
+      const key = labelsKey(labels);
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else counts.set(key, { builder: collector.builderFor(labels, key), count: 1 });
+    }
+    for (const { builder, count } of counts.values()) builder.push(step, count);
+  }
+  return collector.finish().filter((s) => s.steps.length > 0);
+}

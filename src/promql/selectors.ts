@@ -1,0 +1,73 @@
+import type { MatrixSelector, VectorSelector } from './ast.ts';
+import { compareLabels, labelsFromRecord, labelsKey, type Labels } from './labels.ts';
+import type { SampleSource } from './source.ts';
+import { stepTime, type Grid, type RangeSeries, type StepSeries } from './vector.ts';
+
+/** A selected series with its label set in our form. */
+export interface FetchedSeries {
+  labels: Labels;
+  key: string;
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+/**
+ * Reads a selector's series once for the whole query window, ordered by label set as a
+ * TSDB block returns them (the order topk/bottomk ties and instant results depend on).
+ */
+export function fetchSeries(source: SampleSource, sel: VectorSelector, minMs: number, maxMs: number): FetchedSeries[] {
+  const out: FetchedSeries[] = [];
+  for (const s of source.select(sel.matchers, minMs, maxMs)) {
+    if (s.timestamps.length === 0) continue;
+    const labels = labelsFromRecord(s.labels);
+    out.push({ labels, key: labelsKey(labels), timestamps: s.timestamps, values: s.values });
+  }
+  return out.sort((a, b) => compareLabels(a.labels, b.labels));
+}
+
+/**
+ * An instant vector selector at every step: the latest sample at or before the step's
+ * time (minus offset), if it is no older than the lookback delta.
+ */
+export function selectInstantVector(source: SampleSource, sel: VectorSelector, grid: Grid, lookbackMs: number): StepSeries[] {
+  const first = stepTime(grid, 0) - sel.offsetMs;
+  const last = stepTime(grid, grid.numSteps - 1) - sel.offsetMs;
+  const out: StepSeries[] = [];
+  const steps = new Int32Array(grid.numSteps);
+  const values = new Float64Array(grid.numSteps);
+  for (const s of fetchSeries(source, sel, first - lookbackMs, last)) {
+    const ts = s.timestamps;
+    let n = 0;
+    let next = 0;
+    for (let step = 0; step < grid.numSteps; step++) {
+      const ref = first + step * grid.stepMs;
+      while (next < ts.length && ts[next] <= ref) next++;
+      if (next > 0 && ts[next - 1] >= ref - lookbackMs) {
+        steps[n] = step;
+        values[n] = s.values[next - 1];
+        n++;
+      }
+    }
+    if (n > 0) out.push({ labels: s.labels, key: s.key, steps: steps.slice(0, n), values: values.slice(0, n) });
+  }
+  return out;
+}
+
+/** The data a range selector needs for every step of the grid, fetched in one read. */
+export function fetchRangeSeries(source: SampleSource, ms: MatrixSelector, grid: Grid): FetchedSeries[] {
+  const lastEnd = stepTime(grid, grid.numSteps - 1) - ms.selector.offsetMs;
+  const firstStart = stepTime(grid, 0) - ms.selector.offsetMs - ms.rangeMs;
+  return fetchSeries(source, ms.selector, firstStart, lastEnd);
+}
+
+/** A range selector evaluated at one time: the raw samples in [t - offset - range, t - offset]. */
+export function selectMatrix(source: SampleSource, ms: MatrixSelector, timeMs: number): RangeSeries[] {
+  const end = timeMs - ms.selector.offsetMs;
+  return fetchSeries(source, ms.selector, end - ms.rangeMs, end).map((s) => {
+    let lo = 0;
+    while (lo < s.timestamps.length && s.timestamps[lo] < end - ms.rangeMs) lo++;
+    let hi = s.timestamps.length;
+    while (hi > lo && s.timestamps[hi - 1] > end) hi--;
+    return { labels: s.labels, timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) };
+  }).filter((s) => s.timestamps.length > 0);
+}
