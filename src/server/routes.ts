@@ -1,8 +1,11 @@
 import type { Config } from '../config.ts';
+import type { Store } from '../store.ts';
+import type { IngestBatch } from '../storage/events.ts';
+import { registerTelemetryRoutes } from './telemetry.ts';
 import type { Server } from './app.ts';
 import { ok } from './http.ts';
 import { EXPOSITION_CONTENT_TYPE } from './metrics-registry.ts';
-import { openApiDocument } from './openapi.ts';
+import { buildOpenApiDocument } from '../telemetry/openapi.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 
 /** Cleanup to run at shutdown, after the server stopped taking requests (e.g. flush the store). */
@@ -11,12 +14,18 @@ export type ShutdownHook = () => Promise<void>;
 /** What routes may use. Long-lived resources (the store) are opened in startServer and added here. */
 export interface RouteContext {
   config: Config;
+  store: Store;
+  /** Makes a batch durable (WAL), then applies it. */
+  ingest(batch: IngestBatch): Promise<void>;
   onShutdown(hook: ShutdownHook): void;
 }
 
 /** The whole route table: one line per feature module. */
 export function registerRoutes(server: Server, ctx: RouteContext): void {
   registerOperationalRoutes(server);
+  registerTelemetryRoutes(server, {
+    store: ctx.store, dataDir: ctx.config.dataDir, defaultTtlSeconds: ctx.config.defaultTtlSeconds, ingest: ctx.ingest,
+  });
 }
 
 function registerOperationalRoutes(server: Server): void {
@@ -26,5 +35,7 @@ function registerOperationalRoutes(server: Server): void {
   // Llama Stack clients ask under /v1.
   server.route('GET', '/v1/health', health);
   server.route('GET', '/metrics', () => ({ status: 200, raw: server.metrics.render(), contentType: EXPOSITION_CONTENT_TYPE }));
-  server.route('GET', '/openapi.json', () => ok(openApiDocument(server.routes())));
+  // Built once from the same schemas that validate requests.
+  let openapi: object | null = null;
+  server.route('GET', '/openapi.json', () => ok((openapi ??= buildOpenApiDocument())));
 }

@@ -1,5 +1,7 @@
 import type { Config } from '../config.ts';
 import { log } from '../log.ts';
+import { Store } from '../store.ts';
+import { registerExactMsgpackTimestamps } from '../telemetry/time.ts';
 import { createServer, type Server } from './app.ts';
 import { registerRoutes, type ShutdownHook } from './routes.ts';
 
@@ -14,6 +16,8 @@ export interface RunningServer {
 
 /** Everything `strata serve` runs, minus signal handling, so tests can start it in-process. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  // msgpack timestamp extensions keep their microseconds (msgpackr's default drops them).
+  registerExactMsgpackTimestamps();
   const server = createServer({
     host: config.host,
     port: config.port,
@@ -22,7 +26,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     drainTimeoutMs: config.shutdownTimeoutMs,
   });
   const shutdownHooks: ShutdownHook[] = [];
-  registerRoutes(server, { config, onShutdown: (hook) => shutdownHooks.push(hook) });
+  const store = new Store({ limits: { maxHeadRows: config.segmentRows, maxHeadAgeMicros: config.segmentMaxAgeMs * 1000 } });
+  const ingest = async (batch: Parameters<Store['apply']>[0]) => store.apply(batch);
+  registerRoutes(server, { config, store, ingest, onShutdown: (hook) => shutdownHooks.push(hook) });
   const port = await server.listen();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   return { server, port, url, stop: () => stopServer(server, shutdownHooks) };

@@ -335,12 +335,15 @@ function prometheusRoutes(): Route[] {
 
 function operationsRoutes(): Route[] {
   const tag = 'Operations';
+  const health = (path: string, operationId: string): Route => ({
+    method: 'get', path, operationId, tag, summary: 'Liveness',
+    success: { status: '200', description: 'Serving', content: jsonBody(Type.Object({ status: Type.String({ examples: ['OK'] }) })) },
+    errors: [],
+  });
   return [
-    {
-      method: 'get', path: '/health', operationId: 'health', tag, summary: 'Liveness',
-      success: { status: '200', description: 'Serving', content: jsonBody(Type.Object({ status: Type.String({ examples: ['OK'] }) })) },
-      errors: [],
-    },
+    health('/health', 'health'),
+    // Llama Stack clients ask under /v1.
+    health('/v1/health', 'health_v1'),
     {
       method: 'get', path: '/metrics', operationId: 'own_metrics', tag, summary: "The engine's own metrics in Prometheus text format",
       success: { status: '200', description: 'Prometheus exposition format', content: { 'text/plain; version=0.0.4': Type.String() } },

@@ -1,0 +1,96 @@
+/** query_metrics: one MetricSeries per matching series, raw, bucketed or instant. */
+import type { Matcher, MatchOp } from '../index/matcher.ts';
+import { MatcherError } from '../index/matcher.ts';
+import type { Store } from '../store.ts';
+import { badRequest } from './errors.ts';
+
+export interface QueryMetricsInput {
+  start_time: number;
+  end_time?: number | null;
+  granularity?: string | null;
+  query_type?: 'range' | 'instant' | null;
+  label_matchers?: { name: string; value: string; operator?: MatchOp }[] | null;
+}
+
+export interface MetricPoint { timestamp: number; value: number; unit: string }
+export interface WireMetricSeries { metric: string; labels: { name: string; value: string }[]; values: MetricPoint[] }
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+const SEC = 1_000_000;
+
+/** "1h" -> 3600; null/"" -> null (raw samples). */
+export function parseGranularity(g: string | null | undefined): number | null {
+  if (g === null || g === undefined || g === '') return null;
+  const m = /^([1-9][0-9]*)([smhdw])$/.exec(g);
+  if (!m) throw badRequest(`granularity: expected a duration like 30s, 5m, 1h, 1d or 1w, got ${JSON.stringify(g)}`);
+  return Number(m[1]) * UNIT_SECONDS[m[2]];
+}
+
+export function queryMetrics(store: Store, metricName: string, input: QueryMetricsInput): WireMetricSeries[] {
+  const startS = input.start_time;
+  const endS = input.end_time ?? Math.floor(store.clock() / SEC);
+  if (endS < startS) throw badRequest(`end_time (${endS}) is before start_time (${startS})`);
+  const instant = (input.query_type ?? 'range') === 'instant';
+  const bucket = instant ? null : parseGranularity(input.granularity === undefined ? '1d' : input.granularity);
+  const matchers: Matcher[] = [{ name: '__name__', op: '=', value: metricName }];
+  for (const m of input.label_matchers ?? []) matchers.push({ name: m.name, op: m.operator ?? '=', value: m.value });
+  let ids: Uint32Array;
+  try {
+    ids = store.selectSeries(matchers);
+  } catch (e) {
+    if (e instanceof MatcherError) throw badRequest(`label_matchers: ${e.message}`);
+    throw e;
+  }
+  const minTs = startS * SEC, maxTs = endS * SEC;
+  const out: WireMetricSeries[] = [];
+  for (const id of ids) {
+    const info = store.series.info(id);
+    if (!info) continue;
+    const unit = info.unit;
+    const values = instant
+      ? instantSum(store, id, minTs, maxTs, endS, unit)
+      : bucket === null ? rawPoints(store, id, minTs, maxTs, unit) : bucketSums(store, id, minTs, maxTs, bucket, unit);
+    if (values.length === 0) continue;
+    out.push({ metric: metricName, labels: info.labels.filter(([n]) => n !== '__name__').map(([name, value]) => ({ name, value })), values });
+  }
+  return out;
+}
+
+function instantSum(store: Store, id: number, minTs: number, maxTs: number, endS: number, unit: string): MetricPoint[] {
+  let sum = 0, n = 0;
+  store.visitSeries(id, minTs, maxTs, (_ts, v, s, e) => {
+    for (let i = s; i < e; i++) sum += v[i];
+    n += e - s;
+  });
+  return n ? [{ timestamp: endS, value: sum, unit }] : [];
+}
+
+/** Raw samples in time order (slices may interleave when data arrived out of order). */
+function rawPoints(store: Store, id: number, minTs: number, maxTs: number, unit: string): MetricPoint[] {
+  const pts: { ts: number; value: number }[] = [];
+  store.visitSeries(id, minTs, maxTs, (ts, v, s, e) => {
+    for (let i = s; i < e; i++) pts.push({ ts: ts[i], value: v[i] });
+  });
+  pts.sort((a, b) => a.ts - b.ts);
+  return pts.map((p) => ({ timestamp: Math.floor(p.ts / SEC), value: p.value, unit }));
+}
+
+/** Sums per epoch-aligned bucket, stamped with the bucket start; empty buckets omitted. */
+function bucketSums(store: Store, id: number, minTs: number, maxTs: number, bucketS: number, unit: string): MetricPoint[] {
+  const width = bucketS * SEC;
+  const sums = new Map<number, number>();
+  store.visitSeries(id, minTs, maxTs, (ts, v, s, e) => {
+    let current = NaN, acc = 0;
+    for (let i = s; i < e; i++) {
+      const b = Math.floor(ts[i] / width);
+      if (b !== current) {
+        if (!Number.isNaN(current)) sums.set(current, (sums.get(current) ?? 0) + acc);
+        current = b;
+        acc = 0;
+      }
+      acc += v[i];
+    }
+    if (!Number.isNaN(current)) sums.set(current, (sums.get(current) ?? 0) + acc);
+  });
+  return [...sums.keys()].sort((a, b) => a - b).map((b) => ({ timestamp: b * bucketS, value: sums.get(b) as number, unit }));
+}

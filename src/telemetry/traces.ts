@@ -1,0 +1,96 @@
+/** query_traces, get_trace and get_span over the span index. */
+import type { SpanCondition, TraceSummary } from '../index/spans.ts';
+import type { Store } from '../store.ts';
+import { badRequest, notFound } from './errors.ts';
+import { wireSpan, wireTrace, type WireSpan, type WireTrace } from './format.ts';
+
+export interface QueryTracesInput {
+  attribute_filters?: SpanCondition[] | null;
+  limit?: number | null;
+  offset?: number | null;
+  order_by?: string[] | null;
+}
+
+const ORDERABLE = new Set(['trace_id', 'root_span_id', 'start_time', 'end_time']);
+
+/** Traces with a span satisfying every filter, sorted, paged. */
+export function queryTraces(store: Store, input: QueryTracesInput): WireTrace[] {
+  const now = store.clock();
+  const limit = input.limit ?? 100;
+  const offset = input.offset ?? 0;
+  if (limit < 0 || offset < 0) throw badRequest('limit and offset must be >= 0');
+  const compare = traceComparator(input.order_by?.length ? input.order_by : ['-start_time']);
+  const summaries: TraceSummary[] = [];
+  for (const traceId of matchingTraceIds(store, input.attribute_filters ?? [], now)) {
+    const s = store.spans.summary(traceId, now);
+    if (s) summaries.push(s);
+  }
+  summaries.sort(compare);
+  return summaries.slice(offset, offset + limit).map(wireTrace);
+}
+
+/** Ids of traces having one live span that satisfies all the conditions. */
+export function matchingTraceIds(store: Store, conditions: SpanCondition[], now: number): Iterable<string> {
+  validateConditions(conditions);
+  if (conditions.length === 0) return store.spans.allTraceIds();
+  const ids = new Set<string>();
+  for (const slot of store.spans.matchSpans(conditions, now)) ids.add(store.spans.traceIdOf(slot));
+  return ids;
+}
+
+function validateConditions(conditions: SpanCondition[]): void {
+  conditions.forEach((c, i) => {
+    if ((c.op === 'gt' || c.op === 'lt') && typeof c.value !== 'number' && typeof c.value !== 'string') {
+      throw badRequest(`attribute_filters[${i}].value: operator ${c.op} needs a number or a string, got ${c.value === null ? 'null' : typeof c.value}`);
+    }
+  });
+}
+
+type Key = 'trace_id' | 'root_span_id' | 'start_time' | 'end_time';
+
+/**
+ * Sorts by the given fields ("-" = descending), then by trace_id so that pages never
+ * overlap. A trace without an end time sorts after those with one, either direction.
+ */
+export function traceComparator(orderBy: string[]): (a: TraceSummary, b: TraceSummary) => number {
+  const keys = orderBy.map((f) => {
+    const desc = f.startsWith('-');
+    const field = desc ? f.slice(1) : f;
+    if (!ORDERABLE.has(field)) throw badRequest(`order_by: unknown field "${field}", expected one of ${[...ORDERABLE].join(', ')}`);
+    return { field: field as Key, sign: desc ? -1 : 1 };
+  });
+  return (a, b) => {
+    for (const { field, sign } of keys) {
+      const c = compareField(a, b, field, sign);
+      if (c !== 0) return c;
+    }
+    return a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0;
+  };
+}
+
+function compareField(a: TraceSummary, b: TraceSummary, field: Key, sign: number): number {
+  switch (field) {
+    case 'trace_id': return sign * cmp(a.traceId, b.traceId);
+    case 'root_span_id': return sign * cmp(a.rootSpanId, b.rootSpanId);
+    case 'start_time': return sign * (a.start - b.start);
+    case 'end_time':
+      if (a.end === undefined || b.end === undefined) return a.end === b.end ? 0 : a.end === undefined ? 1 : -1;
+      return sign * (a.end - b.end);
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function getTrace(store: Store, traceId: string): WireTrace {
+  const s = store.spans.summary(traceId, store.clock());
+  if (!s) throw notFound(`trace ${traceId} not found`);
+  return wireTrace(s);
+}
+
+export function getSpan(store: Store, traceId: string, spanId: string): WireSpan {
+  const slot = store.spans.find(spanId, store.clock());
+  if (slot === undefined || store.spans.traceIdOf(slot) !== traceId) throw notFound(`span ${spanId} not found in trace ${traceId}`);
+  return wireSpan(store.spans.view(slot));
+}
