@@ -10,7 +10,7 @@
  * error.
  *
  * CLI: npx tsx bench/reference/gen_spans.ts --traces 1000 --spans-per-trace 20 --sessions 50 \
- *        --seed 1 [--out spans.jsonl]      (JSON lines; stdout without --out)
+ *        --seed 1 [--spans-per-trace-spread 10] [--out spans.jsonl]   (JSON lines; stdout without --out)
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -35,7 +35,15 @@ export interface GeneratedSpan {
 
 export interface WorkloadOptions {
   traces: number;
+  /** Spans per trace; with `spansPerTraceSpread`, the mean. */
   spansPerTrace: number;
+  /**
+   * Varies the span count per trace by up to ± this many, in antithetic pairs (trace 2i gets
+   * spansPerTrace + d, trace 2i+1 spansPerTrace − d, d uniform in 0..spread), so an even number
+   * of traces holds exactly traces × spansPerTrace spans and the largest hold spansPerTrace +
+   * spread. Default 0: every trace has spansPerTrace spans (and the span stream is unchanged).
+   */
+  spansPerTraceSpread?: number;
   sessions: number;
   seed: number;
   /** First trace start, µs since the epoch; default 2024-12-04T08:08:30Z. */
@@ -53,9 +61,28 @@ export function* generateSpans(options: WorkloadOptions): Generator<GeneratedSpa
   const random = mulberry32(options.seed);
   const sessionIds = Array.from({ length: options.sessions }, () => uuid(random));
   const start = options.startMicros ?? DEFAULT_START;
+  const spanCount = spanCounts(options);
   for (let t = 0; t < options.traces; t++) {
-    yield* generateTrace(random, hex(random, 32), sessionIds[t % sessionIds.length], start + t * TRACE_SPACING_MICROS, options.spansPerTrace);
+    yield* generateTrace(random, hex(random, 32), sessionIds[t % sessionIds.length], start + t * TRACE_SPACING_MICROS, spanCount(t));
   }
+}
+
+/**
+ * The span count of trace t (see WorkloadOptions.spansPerTraceSpread), drawn apart from the
+ * spans' random stream, so the spans of a fixed-count workload do not change.
+ */
+export function spanCounts(options: Pick<WorkloadOptions, 'spansPerTrace' | 'spansPerTraceSpread' | 'seed'>): (t: number) => number {
+  const mean = options.spansPerTrace;
+  const spread = options.spansPerTraceSpread ?? 0;
+  if (!(Number.isInteger(spread) && spread >= 0 && spread < mean)) {
+    throw new RangeError(`spansPerTraceSpread must be an integer in [0, spansPerTrace), got ${spread}`);
+  }
+  if (spread === 0) return () => mean;
+  return (t) => {
+    // One draw per pair, from a stream seeded by (seed, pair): any trace's count, in any order.
+    const delta = Math.floor(mulberry32(Math.imul(options.seed ^ 0x5eed5eed, 0x9e3779b1) ^ (t >> 1))() * (spread + 1));
+    return t % 2 === 0 ? mean + delta : mean - delta;
+  };
 }
 
 function* generateTrace(random: () => number, traceId: string, sessionId: string, startMicros: number, spanCount: number): Generator<GeneratedSpan> {
@@ -137,6 +164,7 @@ async function main(): Promise<void> {
     options: {
       traces: { type: 'string', default: '1000' },
       'spans-per-trace': { type: 'string', default: '20' },
+      'spans-per-trace-spread': { type: 'string', default: '0' },
       sessions: { type: 'string', default: '50' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
@@ -145,6 +173,7 @@ async function main(): Promise<void> {
   const options: WorkloadOptions = {
     traces: positiveInteger(values.traces, 'traces'),
     spansPerTrace: positiveInteger(values['spans-per-trace'], 'spans-per-trace'),
+    spansPerTraceSpread: Number(values['spans-per-trace-spread']),
     sessions: positiveInteger(values.sessions, 'sessions'),
     seed: Number(values.seed),
   };

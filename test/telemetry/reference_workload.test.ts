@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateSpans, spanEvents, type GeneratedSpan } from '../../bench/reference/gen_spans.ts';
+import { generateSpans, spanCounts, spanEvents, type GeneratedSpan } from '../../bench/reference/gen_spans.ts';
 import { validate } from '../../src/telemetry/schema.ts';
 import { parseIsoTimestamp } from '../../src/telemetry/time.ts';
 
@@ -50,6 +50,26 @@ describe('generateSpans (the issue-4 workload)', () => {
 
   it('rejects a workload without sessions', () => {
     expect(() => [...generateSpans({ ...options, sessions: 0 })]).toThrow(RangeError);
+  });
+
+  it('varies spans per trace in antithetic pairs: exact total, mean ± spread', () => {
+    const varied = { traces: 40, spansPerTrace: 10, spansPerTraceSpread: 6, sessions: 4, seed: 7 };
+    const spansOf = new Map<string, number>();
+    for (const s of generateSpans(varied)) spansOf.set(s.trace_id, (spansOf.get(s.trace_id) ?? 0) + 1);
+    const counts = [...spansOf.values()];
+    expect(counts).toHaveLength(40);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(400);
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(16);
+    expect(new Set(counts).size).toBeGreaterThan(3);
+    const count = spanCounts(varied);
+    expect(counts).toEqual(counts.map((_, t) => count(t))); // traces come out in order, pure in t
+    expect([...generateSpans(varied)]).toEqual([...generateSpans(varied)]);
+  });
+
+  it('leaves a fixed-count workload unchanged when the spread is 0', () => {
+    expect([...generateSpans({ ...options, spansPerTraceSpread: 0 })]).toEqual(spans);
+    expect(() => spanCounts({ spansPerTrace: 5, spansPerTraceSpread: 5, seed: 1 })).toThrow(RangeError);
   });
 });
 
