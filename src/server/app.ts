@@ -32,6 +32,11 @@ export interface ServerOptions {
   metrics?: MetricsRegistry;
   /** Send `Access-Control-Allow-Origin: *` and answer preflights, for browser UIs. Default true. */
   cors?: boolean;
+  /**
+   * Checks a request's credentials for a route pattern before its body is read; throws an
+   * ApiError (401/403) to refuse. Absent: no auth.
+   */
+  authorize?: (headers: Readonly<Record<string, string>>, pattern: string) => unknown;
 }
 
 export interface RouteInfo {
@@ -205,6 +210,8 @@ class UwsServer implements Server {
   private async answer(route: Route, exchange: Exchange, snapshot: RequestSnapshot): Promise<void> {
     let response: RouteResponse;
     try {
+      // Before the body: an unauthenticated client never gets to make us buffer it.
+      this.options.authorize?.(snapshot.headers, route.pattern.source);
       const body = await readBody(exchange, declaredBodyLength(snapshot.headers), route.bodyLimits);
       response = await route.handler(new IncomingRequest(snapshot, body));
     } catch (error) {

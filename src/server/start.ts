@@ -3,6 +3,7 @@ import { log } from '../log.ts';
 import { Store } from '../store.ts';
 import { registerExactMsgpackTimestamps } from '../telemetry/time.ts';
 import { createServer, type Server } from './app.ts';
+import { createAuthorizer, loadTokenFile } from './auth.ts';
 import { registerRoutes, type ShutdownHook } from './routes.ts';
 
 export interface RunningServer {
@@ -24,7 +25,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     bodyLimitBytes: config.bodyLimitBytes,
     bodyTimeoutMs: config.bodyTimeoutMs,
     drainTimeoutMs: config.shutdownTimeoutMs,
+    authorize: config.authTokensPath ? createAuthorizer(loadTokenFile(config.authTokensPath)) : undefined,
   });
+  if (!config.authTokensPath && !isLoopback(config.host)) {
+    log.warn('listening on a non-loopback address without auth: anyone who can reach it can read and write telemetry (set STRATA_AUTH_TOKENS)', { host: config.host });
+  }
   const shutdownHooks: ShutdownHook[] = [];
   const store = new Store({ limits: { maxHeadRows: config.segmentRows, maxHeadAgeMicros: config.segmentMaxAgeMs * 1000 } });
   const ingest = async (batch: Parameters<Store['apply']>[0]) => store.apply(batch);
@@ -46,4 +51,8 @@ async function stopServer(server: Server, hooks: ShutdownHook[]): Promise<void> 
     }
   }
   if (failures.length > 0) throw new AggregateError(failures, `${failures.length} shutdown hook(s) failed`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
