@@ -52,7 +52,7 @@ const MAX_POINTS_PER_SERIES = 11_000;
 /** Evaluates `query` at one instant, like GET /api/v1/query?query=…&time=…. */
 export function instantQuery(source: SampleSource, query: string, timeMs: number, opts: QueryOptions = {}): QueryResult {
   const time = checkTime(timeMs, 'time');
-  const expr = parseExpr(query);
+  const expr = parseQueryParameter(query);
   const grid: Grid = { startMs: time, stepMs: 1, numSteps: 1 };
   const value = new Evaluator(source, grid, lookback(opts)).evalExpr(expr);
   switch (value.type) {
@@ -101,6 +101,16 @@ export function rangeQuery(
   }
   if (value.type !== 'vector') throw new Error(`range query evaluated to ${value.type}`);
   return stepMatrixResult(value.series, grid);
+}
+
+/** /api/v1/query reports parse errors as a bad `query` parameter (query_range does not). */
+function parseQueryParameter(query: string): Expr {
+  try {
+    return parseExpr(query);
+  } catch (e) {
+    if (e instanceof PromQLError) throw badData(`invalid parameter "query": ${e.message}`);
+    throw e;
+  }
 }
 
 function checkTime(ms: number, name: string): number {

@@ -1,4 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
+import { RE2JS } from 're2js';
 import type { SyntaxNode } from '@lezer/common';
 import { compileMatcher, type MatchOp, type Matcher } from '../index/matcher.ts';
 import type {
@@ -21,6 +22,7 @@ import { goParseFloat, goParseIntBase0, goUnquote } from './gostrconv.ts';
 import { METRIC_NAME } from './labels.ts';
 import { PROMETHEUS_FUNCTIONS, typeOf } from './signatures.ts';
 import { describeTokenAt } from './tokens.ts';
+import { firstLexError } from './lex-errors.ts';
 
 /**
  * Parses a PromQL query into our AST with Prometheus 2.42's grammar and checks.
@@ -34,6 +36,12 @@ import { describeTokenAt } from './tokens.ts';
 export function parseExpr(query: string): Expr {
   const tree = parser.parse(withoutTrailingDots(query));
   const syntaxError = firstErrorNode(tree.topNode);
+  const lexError = firstLexError(query);
+  // Prometheus' lexer stops at its error before the grammar sees what follows (+1: an
+  // unmatched `)` is reported just past itself).
+  if (lexError && (!syntaxError || lexError.pos <= syntaxError.from + 1)) {
+    throw parseError(query, lexError.pos, lexError.message);
+  }
   if (syntaxError) throw syntaxErrorAt(query, syntaxError);
   const top = exprChildren(tree.topNode);
   if (top.length === 0) throw parseError(query, 0, 'no expression found in input');
@@ -208,10 +216,13 @@ class Converter {
     const op = MATCH_OPS[opNode.firstChild?.name ?? ''];
     if (!op || valueNode?.name !== 'StringLiteral') throw this.unexpected(opNode.from);
     const matcher: Matcher = { name: this.text(labelNode), op, value: this.string(valueNode) };
-    try {
-      compileMatcher(matcher);
-    } catch (e) {
-      throw parseError(this.query, node.from, (e as Error).message);
+    if (op === '=~' || op === '!~') {
+      try {
+        // Compiled as 2.42 compiles it, so the error reads like Go's regexp error.
+        RE2JS.compile(`^(?:${matcher.value})$`);
+      } catch (e) {
+        throw parseError(this.query, node.from, (e as Error).message);
+      }
     }
     return matcher;
   }

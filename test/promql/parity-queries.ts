@@ -100,8 +100,32 @@ export const PARITY_QUERIES: ParityQuery[] = [
   instant('(1 + 2) * 3 - 4 / 8 + 2 ^ 3 ^ 2 % 5'),
   instant('strata_up atan2 on(service, instance) strata_queue_depth'),
 
+  // Ties and NaN: which series topk/bottomk keep depends on Go's heap and storage order.
+  instant('topk(5, strata_up)'),
+  range('bottomk(4, strata_up)', 300),
+  instant('topk by (service) (3, strata_queue_depth)'),
+  range('topk(2, strata_queue_depth)', 600),
+  instant('quantile(0.5, strata_queue_depth)'),
+  instant('count_values("depth", strata_queue_depth / 8)'),
+  instant('sort_desc(sum by (service) (strata_memory_bytes))'),
+
+  // Special values and how they print.
+  instant('strata_queue_depth / 0'),
+  instant('strata_memory_bytes{pod="p1"} * 1e15'),
+  instant('strata_memory_bytes{pod="p1"} / 1e16'),
+  instant('histogram_quantile(1.5, strata_request_duration_seconds_bucket{instance="10.0.0.1:9100"})'),
+  instant('scalar(strata_up)'),
+
   // Errors must match too.
   instant('strata_memory_bytes + on(service) strata_up', MID, true),
   instant('sum by (service) (strata_up) / on() strata_up', MID, true),
-  instant('rate(strata_up)', MID),
+  instant('rate({__name__=~"strata_up|strata_queue_depth"}[5m])', MID, true),
+  instant('rate(strata_up)', MID, true),
+  instant('sum(strata_up', MID, true),
+  instant('strata_up +', MID, true),
+  instant('strata_up{service=~"("}', MID, true),
+  instant('nonexistent_function(strata_up)', MID, true),
+  { kind: 'range', query: 'strata_up', start: S, end: E, step: 0.5, compareErrorMessage: true },
+  { kind: 'range', query: 'strata_up', start: E, end: S, step: 60, compareErrorMessage: true },
+  { kind: 'range', query: 'strata_up[5m]', start: S, end: E, step: 60, compareErrorMessage: true },
 ];

@@ -92,7 +92,8 @@ export function generateWorkload(): Workload {
           add(m.b, ts, Math.round(m.value));
         }
         queue.value = Math.round(queue.value + (random() - 0.45) * 20);
-        add(queue.b, ts, random() < 0.01 ? NaN : queue.value);
+        // `+ 0` turns a rounded -0 into 0: the OpenMetrics text cannot carry the sign of zero.
+        add(queue.b, ts, random() < 0.01 ? NaN : queue.value + 0);
         add(up, ts, ts < outageEnd && ts >= outageStart - 5 * 60_000 && random() < 0.5 ? 0 : 1);
         if (restarted) {
           bucketCounts.fill(0);

@@ -154,7 +154,10 @@ function expectClose(ours: string, theirs: string, what: string): void {
   const a = parseValue(ours);
   const b = parseValue(theirs);
   if (Number.isNaN(a) && Number.isNaN(b)) return;
-  if (a === b) return;
+  if (a === b) {
+    expect(ours, `${what}: formatting`).toBe(theirs);
+    return;
+  }
   const rel = Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
   expect(rel <= 1e-9, `${what}: ours ${ours}, Prometheus ${theirs}`).toBe(true);
 }
