@@ -1,8 +1,14 @@
 /**
  * The facade over the engine: owns the tables, the series registry and postings, the
- * span index and the lifecycle (seal, TTL sweep). Ingest hands it validated batches;
- * queries read through it. It knows nothing of HTTP, Llama Stack or PromQL.
+ * span index and the lifecycle (seal, TTL sweep, durability). Ingest hands it validated
+ * batches; queries read through it. It knows nothing of HTTP, Llama Stack or PromQL.
+ *
+ * `new Store()` is in-memory only. `Store.open({dataDir})` is durable: `ingest` appends
+ * each batch to the WAL before applying it, and `maintain` (on a timer) seals heads,
+ * flushes segments to Parquet and deletes the WAL files they cover (a checkpoint).
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { SpanIndex, type Attributes, type SpanStartInput } from './index/spans.ts';
 import { SeriesRegistry, type Labels } from './index/series.ts';
 import type { Matcher } from './index/matcher.ts';
@@ -13,10 +19,70 @@ import type { MetricSegment, SliceVisitor } from './storage/metric-segment.ts';
 import { RowTable } from './storage/row-table.ts';
 import type { RowSegment } from './storage/row-segment.ts';
 import { LOG_COLUMNS, SPAN_EVENT_COLUMNS, SPAN_EVENT_KIND, SPAN_STATUS_CODE } from './storage/tables.ts';
+import { LsnSequencer } from './storage/lsn-sequencer.ts';
+import { resolveNodeId } from './storage/node-id.ts';
+import { SegmentPersistence, type FlushStats, type LoadReport } from './storage/persistence.ts';
+import type { FlushMode } from './storage/segment-writer.ts';
+import { refeedSpanEvents } from './storage/span-rebuild.ts';
+import { Wal, type FsyncPolicy, type ReplayStats, type WalStats } from './storage/wal.ts';
+import { decodeWalEntry, encodeWalEntry } from './storage/wal-entry.ts';
 
 export interface StoreOptions {
   limits?: Partial<TableLimits>;
   clock?: Clock;
+}
+
+export interface StoreOpenOptions extends StoreOptions {
+  /** Directory of the WAL (`wal/`) and segment files (`segments/`); absent = in memory only. */
+  dataDir?: string;
+  /** WAL durability (see wal.ts). Default `always`. */
+  fsync?: FsyncPolicy;
+  /** `batch` policy: longest wait for an fsync, ms. */
+  walBatchIntervalMs?: number;
+  walMaxFileBytes?: number;
+  /** Id in segment file names ([A-Za-z0-9_]{1,64}); default: generated once, kept in `<dataDir>/node-id`. */
+  nodeId?: string;
+  /** Period of the maintenance timer (seal, flush, checkpoint, TTL sweep), ms; 0 = no timer. Default 1000. */
+  maintenanceIntervalMs?: number;
+  /** Where Parquet encoding runs: a worker thread (default) or chunked on this thread. */
+  flushMode?: FlushMode;
+  /** Warnings: torn WAL tails, skipped segment files, failed flushes. Default console.warn. */
+  log?: (msg: string) => void;
+}
+
+export interface DurabilityStats {
+  wal: WalStats;
+  flush: FlushStats;
+  /** Sealed segments not yet in a Parquet file. */
+  pendingFlushes: number;
+  segmentFiles: number;
+  /** Highest log sequence number applied. */
+  appliedLsn: number;
+  /** What the last open loaded and replayed. */
+  loaded: LoadReport;
+  replayed: ReplayStats & { batches: number };
+}
+
+/** Which tables a replayed batch still has to fill (the others already hold it from segment files). */
+interface TableMask {
+  metrics: boolean;
+  spanEvents: boolean;
+  logs: boolean;
+}
+
+const ALL_TABLES: TableMask = { metrics: true, spanEvents: true, logs: true };
+const DEFAULT_MAINTENANCE_INTERVAL_MS = 1000;
+
+interface Durable {
+  wal: Wal;
+  persistence: SegmentPersistence;
+  sequencer: LsnSequencer;
+  log: (msg: string) => void;
+  /** WAL files up to this seq hold only rows of sealed segments (set by each checkpoint). */
+  walSeqSealed: number;
+  walSeqDeleted: number;
+  loaded: LoadReport;
+  replayed: ReplayStats & { batches: number };
 }
 
 export const DEFAULT_LIMITS: TableLimits = { maxHeadRows: 1_000_000, maxHeadAgeMicros: 60_000_000 };
@@ -45,6 +111,11 @@ export class Store {
   /** Counters for /metrics. */
   readonly counters = { eventsIngested: 0, samplesIngested: 0, segmentsSealed: 0, segmentsDropped: 0 };
 
+  private durable: Durable | null = null;
+  private maintenanceTimer: NodeJS.Timeout | null = null;
+  private maintenance: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+
   constructor(opts: StoreOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -53,20 +124,98 @@ export class Store {
     this.logs = new RowTable('logs', LOG_COLUMNS, this.limits, this.clock);
   }
 
+  /**
+   * Opens a store. With `dataDir`: loads the segment files (deleting expired ones), rebuilds
+   * the span index from them, replays the WAL over them and opens it for appends.
+   */
+  static async open(opts: StoreOpenOptions = {}): Promise<Store> {
+    const store = new Store(opts);
+    if (opts.dataDir !== undefined) await store.recover(opts.dataDir, opts);
+    const interval = opts.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS;
+    if (interval > 0) {
+      store.maintenanceTimer = setInterval(() => void store.maintain().catch((err) => store.warn(`maintenance failed: ${messageOf(err)}`)), interval);
+      store.maintenanceTimer.unref();
+    }
+    return store;
+  }
+
+  private async recover(dataDir: string, opts: StoreOpenOptions): Promise<void> {
+    const log = opts.log ?? ((msg: string) => console.warn(msg));
+    await mkdir(dataDir, { recursive: true });
+    const nodeId = await resolveNodeId(dataDir, opts.nodeId);
+    const persistence = new SegmentPersistence({ dataDir, nodeId, flushMode: opts.flushMode ?? 'worker', log }, this);
+    const loaded = await persistence.load(this.clock());
+    refeedSpanEvents(this.spanEvents.segments, this.spans);
+    const sequencer = new LsnSequencer();
+    const wal = await Wal.open({
+      dir: path.join(dataDir, 'wal'), fsync: opts.fsync ?? 'always', log,
+      batchIntervalMs: opts.walBatchIntervalMs, maxFileBytes: opts.walMaxFileBytes,
+    });
+    this.durable = { wal, persistence, sequencer, log, walSeqSealed: 0, walSeqDeleted: 0, loaded, replayed: { records: 0, files: 0, bytes: 0, corruptTails: 0, batches: 0 } };
+    const floor = loaded.walLsnFloor;
+    let lastLsn = Math.max(floor.metrics, floor.span_events, floor.logs);
+    sequencer.resetTo(lastLsn);
+    const replayed = await wal.replay((payload) => {
+      let entry;
+      try {
+        entry = decodeWalEntry(payload);
+      } catch (err) {
+        log(`wal: skipping an undecodable record: ${messageOf(err)}`);
+        return;
+      }
+      const { lsn, batch } = entry;
+      if (lsn > lastLsn) lastLsn = lsn;
+      sequencer.resetTo(lastLsn);
+      const mask = { metrics: lsn > floor.metrics, spanEvents: lsn > floor.span_events, logs: lsn > floor.logs };
+      if (!mask.metrics && !mask.spanEvents && !mask.logs) return;
+      this.applyTo(batch, mask);
+      this.durable!.replayed.batches++;
+      // Keep heads bounded however long the log is; these seals are flushed by the next checkpoint.
+      if (this.headRows() >= this.limits.maxHeadRows) this.sealAll();
+    });
+    Object.assign(this.durable.replayed, replayed);
+    this.dropExpired();
+  }
+
+  /**
+   * Makes a validated batch durable (WAL, per the fsync policy) and then applies it; a
+   * batch whose WAL append fails is not applied. In-memory stores just apply it.
+   */
+  async ingest(batch: IngestBatch): Promise<void> {
+    if (this.closing) throw new Error('store is closed');
+    const d = this.durable;
+    if (!d) {
+      this.apply(batch);
+      return;
+    }
+    const lsn = d.sequencer.issue();
+    try {
+      await d.wal.append(encodeWalEntry(lsn, batch));
+      if (!d.sequencer.isTurn(lsn)) await d.sequencer.turn(lsn);
+      this.apply(batch);
+    } finally {
+      d.sequencer.done(lsn);
+    }
+  }
+
   /** Applies a validated batch to the heads and indexes (after it is durable). */
   apply(batch: IngestBatch): void {
+    this.applyTo(batch, ALL_TABLES);
+  }
+
+  private applyTo(batch: IngestBatch, tables: TableMask): void {
     const ttl = batch.ttlSeconds * 1_000_000;
-    for (const e of batch.events) this.applyEvent(e, ttl);
-    for (const s of batch.series) this.applySeries(s, ttl);
+    for (const e of batch.events) this.applyEvent(e, ttl, tables);
+    if (tables.metrics) for (const s of batch.series) this.applySeries(s, ttl);
     this.counters.eventsIngested += batch.events.length;
   }
 
-  private applyEvent(e: EngineEvent, ttl: number): void {
+  private applyEvent(e: EngineEvent, ttl: number, tables: TableMask): void {
     switch (e.kind) {
-      case 'metric': return this.applyMetric(e, ttl);
-      case 'log': return this.applyLog(e, ttl);
-      case 'span_start': return this.applySpanStart(e, ttl);
-      case 'span_end': return this.applySpanEnd(e, ttl);
+      case 'metric': return tables.metrics ? this.applyMetric(e, ttl) : undefined;
+      case 'log': return tables.logs ? this.applyLog(e, ttl) : undefined;
+      case 'span_start': return tables.spanEvents ? this.applySpanStart(e, ttl) : undefined;
+      case 'span_end': return tables.spanEvents ? this.applySpanEnd(e, ttl) : undefined;
     }
   }
 
@@ -134,18 +283,119 @@ export class Store {
   sealAll(): SealedSegments {
     const sealed = { metrics: this.metrics.seal(), spanEvents: this.spanEvents.seal(), logs: this.logs.seal() };
     this.counters.segmentsSealed += Number(!!sealed.metrics) + Number(!!sealed.spanEvents) + Number(!!sealed.logs);
+    const d = this.durable;
+    if (d) {
+      // Applies happen in LSN order, so the heads just sealed held exactly the batches up to appliedThrough.
+      const lsn = d.sequencer.appliedThrough;
+      if (sealed.metrics) d.persistence.enqueue('metrics', sealed.metrics, lsn);
+      if (sealed.spanEvents) d.persistence.enqueue('span_events', sealed.spanEvents, lsn);
+      if (sealed.logs) d.persistence.enqueue('logs', sealed.logs, lsn);
+    }
     return sealed;
   }
 
-  /** Drops fully expired segments and forgets expired series and spans. */
+  /** Drops fully expired segments (and their files) and forgets expired series and spans. */
   dropExpired(): DroppedSegments {
     const now = this.clock();
     const dropped = { metrics: this.metrics.dropExpired(now), spanEvents: this.spanEvents.dropExpired(now), logs: this.logs.dropExpired(now) };
     this.series.removeExpired(now);
     this.spans.removeExpired(now);
     this.counters.segmentsDropped += dropped.metrics.length + dropped.spanEvents.length + dropped.logs.length;
+    this.durable?.persistence.forget([...dropped.metrics, ...dropped.spanEvents, ...dropped.logs]);
     return dropped;
   }
+
+  /**
+   * One maintenance pass: TTL sweep, then a checkpoint when a head is due for sealing or
+   * an earlier flush is still pending. Concurrent calls share the pass in progress.
+   */
+  maintain(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    if (!this.maintenance) this.maintenance = this.runMaintenance().finally(() => { this.maintenance = null; });
+    return this.maintenance;
+  }
+
+  private async runMaintenance(): Promise<void> {
+    this.dropExpired();
+    const d = this.durable;
+    if (!d) {
+      if (this.needsSeal()) this.sealAll();
+      return;
+    }
+    if (this.needsSeal()) await this.checkpoint(d, true);
+    else if (d.persistence.pendingFlushes > 0 || d.walSeqSealed > d.walSeqDeleted) await this.checkpoint(d, false);
+    await d.persistence.settle();
+  }
+
+  /**
+   * Seal, flush, then delete the WAL files whose rows are all in flushed segments. The
+   * rotation comes first: every batch appended before it is in a file up to `seq`, and is
+   * applied (awaited) before the seal, so after the flush those files hold nothing else.
+   */
+  private async checkpoint(d: Durable, seal: boolean): Promise<void> {
+    if (seal) {
+      const lastIssued = d.sequencer.lastIssuedLsn;
+      const seq = await d.wal.rotate();
+      await d.sequencer.whenThrough(lastIssued);
+      this.sealAll();
+      d.walSeqSealed = Math.max(d.walSeqSealed, seq);
+    }
+    await d.persistence.flush();
+    if (d.walSeqSealed > d.walSeqDeleted) {
+      await d.wal.deleteUpTo(d.walSeqSealed);
+      d.walSeqDeleted = d.walSeqSealed;
+    }
+  }
+
+  /**
+   * Graceful shutdown: stops the timer, seals and flushes every head, closes the WAL.
+   * If the flush fails the WAL keeps the rows and the next open replays them.
+   */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+    this.maintenanceTimer = null;
+    await this.maintenance?.catch(() => undefined);
+    const d = this.durable;
+    if (!d) return;
+    try {
+      await this.checkpoint(d, true);
+      await d.persistence.settle();
+    } catch (err) {
+      d.log(`store: final flush failed, the WAL keeps the data: ${messageOf(err)}`);
+    }
+    await d.wal.close();
+    await d.persistence.close();
+  }
+
+  get isDurable(): boolean {
+    return this.durable !== null;
+  }
+
+  durabilityStats(): DurabilityStats | null {
+    const d = this.durable;
+    if (!d) return null;
+    return {
+      wal: d.wal.stats(), flush: { ...d.persistence.flushStats }, pendingFlushes: d.persistence.pendingFlushes,
+      segmentFiles: d.persistence.fileCount, appliedLsn: d.sequencer.appliedThrough, loaded: d.loaded, replayed: d.replayed,
+    };
+  }
+
+  private headRows(): number {
+    return this.metrics.head.rows + this.spanEvents.headRows + this.logs.headRows;
+  }
+
+  private warn(msg: string): void {
+    (this.durable?.log ?? ((m: string) => console.warn(m)))(msg);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A metric event's series: its name plus its attributes as labels (values stringified, `__*` keys and nulls left out). */

@@ -19,18 +19,32 @@ const CREATED_BY = 'strata (hyparquet-writer)';
 type Column = { element: SchemaElement; source: ColumnSource };
 
 export function encodeSegmentParquet(snapshot: SegmentSnapshot): Uint8Array {
-  const columns = snapshot.table === 'metrics' ? metricColumns(snapshot) : rowColumns(snapshot);
   const writer = new ByteWriter();
-  parquetWrite({
-    writer,
+  parquetWrite({ ...writeOptions(snapshot, ROW_GROUP_ROWS), writer });
+  return new Uint8Array(writer.getBuffer());
+}
+
+/**
+ * The same file, encoded on the calling thread in row groups of `rowGroupRows` with an
+ * event-loop turn between them: the fallback when no worker thread is available.
+ */
+export async function encodeSegmentParquetChunked(snapshot: SegmentSnapshot, rowGroupRows: number): Promise<Uint8Array> {
+  const writer = new ByteWriter() as ByteWriter & { flush?: () => Promise<void> };
+  writer.flush = () => new Promise((resolve) => setImmediate(resolve));
+  await parquetWrite({ ...writeOptions(snapshot, rowGroupRows), writer });
+  return new Uint8Array(writer.getBuffer());
+}
+
+function writeOptions(snapshot: SegmentSnapshot, rowGroupRows: number) {
+  const columns = snapshot.table === 'metrics' ? metricColumns(snapshot) : rowColumns(snapshot);
+  return {
     columnData: columns.map((c) => c.source),
     schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => c.element)],
     statistics: true,
-    rowGroupSize: ROW_GROUP_ROWS,
+    rowGroupSize: rowGroupRows,
     kvMetadata: metaToKeyValues(snapshot),
     createdBy: CREATED_BY,
-  });
-  return new Uint8Array(writer.getBuffer());
+  };
 }
 
 function metricColumns(s: MetricSnapshot): Column[] {
@@ -39,7 +53,7 @@ function metricColumns(s: MetricSnapshot): Column[] {
   return [
     // Few distinct values repeated in long runs: force the dictionary, which the writer's sampling can miss.
     stringColumn('metric', perRow(s.seriesMetric, s.seriesStart, rows), false, true),
-    stringColumn('labels', perRow(s.seriesLabels, s.seriesStart, rows), false, true),
+    withoutStatistics(stringColumn('labels', perRow(s.seriesLabels, s.seriesStart, rows), false, true)),
     stringColumn('unit', perRow(units, s.seriesStart, rows), true, true),
     timestampColumn('timestamp', s.ts),
     doubleColumn('value', s.values),
@@ -61,7 +75,7 @@ function rowColumn(c: RowSnapshotColumn): Column {
       source: { name: c.name, data: c.values },
     };
     case 'dict': return stringColumn(c.name, decodeCodes(c.codes, c.values), true);
-    case 'str': return stringColumn(c.name, decodeUtf8(c.offsets, c.bytes, c.validity), true);
+    case 'str': return withoutStatistics(stringColumn(c.name, decodeUtf8(c.offsets, c.bytes, c.validity), true));
   }
 }
 
@@ -85,6 +99,14 @@ function stringColumn(name: string, values: (string | null)[], nullable: boolean
     element: { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: nullable ? 'OPTIONAL' : 'REQUIRED' },
     source: { name, data: values, ...(dictionary ? { encoding: 'RLE_DICTIONARY' as const } : {}) },
   };
+}
+
+/**
+ * JSON objects and free text: min/max of a 16-byte prefix prunes nothing, and computing
+ * them is the costliest part of writing these columns.
+ */
+function withoutStatistics(c: Column): Column {
+  return { ...c, source: { ...c.source, statistics: false } };
 }
 
 /** One value per series -> one per row. */

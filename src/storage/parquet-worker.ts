@@ -1,0 +1,31 @@
+/**
+ * The Parquet worker thread: encodes segment snapshots and writes them crash-safely, so
+ * the CPU-heavy encoding never runs on the thread that serves requests. Started through
+ * parquet-worker.mjs (which makes this TypeScript file loadable in a plain worker).
+ */
+import { parentPort } from 'node:worker_threads';
+import { writeFileAtomic } from './atomic-file.ts';
+import { encodeSegmentParquet } from './parquet-write.ts';
+import type { SegmentSnapshot } from './segment-snapshot.ts';
+
+export interface FlushJob {
+  id: number;
+  snapshot: SegmentSnapshot;
+  path: string;
+  tempPath: string;
+}
+
+export type FlushReply = { id: number; ok: true; bytes: number } | { id: number; ok: false; message: string };
+
+async function run(job: FlushJob): Promise<FlushReply> {
+  try {
+    const bytes = encodeSegmentParquet(job.snapshot);
+    await writeFileAtomic(job.path, job.tempPath, bytes);
+    return { id: job.id, ok: true, bytes: bytes.length };
+  } catch (err) {
+    return { id: job.id, ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+const port = parentPort;
+if (port) port.on('message', (job: FlushJob) => void run(job).then((reply) => port.postMessage(reply)));
