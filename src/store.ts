@@ -146,6 +146,8 @@ export class Store {
     const persistence = new SegmentPersistence({ dataDir, nodeId, flushMode: opts.flushMode ?? 'worker', log }, this);
     const loaded = await persistence.load(this.clock());
     refeedSpanEvents(this.spanEvents.segments, this.spans);
+    // As the running store's sweeps did: an expired span must not shadow a later start with its id.
+    this.spans.removeExpired(this.clock());
     const sequencer = new LsnSequencer();
     const wal = await Wal.open({
       dir: path.join(dataDir, 'wal'), fsync: opts.fsync ?? 'always', log,
