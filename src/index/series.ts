@@ -3,11 +3,10 @@
  * them. A series is its metric name (label `__name__`) and its labels; ids are handed
  * out in increasing order and never reused, so postings lists stay sorted by appending.
  */
+import { insertionOrderKey, keyPart } from './label-key.ts';
 import { Postings } from './postings.ts';
 
 export type Labels = Record<string, string>;
-
-const SEP = '\xff';
 
 export interface SeriesInfo {
   id: number;
@@ -20,22 +19,38 @@ export interface SeriesInfo {
 
 export class SeriesRegistry {
   private readonly byKey = new Map<string, number>();
+  /**
+   * Label sets as ingest sends them (property order kept) -> id: a repeated label set costs
+   * one Map lookup instead of a sort and a canonical key. Senders keep a stable order, so
+   * this holds about one entry per series; it is cleared when series are removed.
+   */
+  private readonly byInsertionKey = new Map<string, number>();
   private readonly byId = new Map<number, SeriesInfo>();
   readonly postings = new Postings();
   private nextId = 0;
 
   /** Id of the series, created if new. `labels` must include __name__. */
   getOrCreate(labels: Labels, unit = ''): number {
+    const fastKey = insertionOrderKey(labels);
+    let id = this.byInsertionKey.get(fastKey);
+    if (id === undefined) {
+      id = this.getOrCreateSorted(labels);
+      if (this.byInsertionKey.size > 2 * this.byId.size + 1024) this.byInsertionKey.clear();
+      this.byInsertionKey.set(fastKey, id);
+    }
+    if (unit) (this.byId.get(id) as SeriesInfo).unit = unit;
+    return id;
+  }
+
+  private getOrCreateSorted(labels: Labels): number {
     const sorted = sortedLabels(labels);
     const key = seriesKey(sorted);
     let id = this.byKey.get(key);
     if (id === undefined) {
       id = this.nextId++;
       this.byKey.set(key, id);
-      this.byId.set(id, { id, labels: sorted, unit, maxExpiry: -Infinity });
+      this.byId.set(id, { id, labels: sorted, unit: '', maxExpiry: -Infinity });
       this.postings.addSeries(id, sorted);
-    } else if (unit) {
-      (this.byId.get(id) as SeriesInfo).unit = unit;
     }
     return id;
   }
@@ -69,6 +84,7 @@ export class SeriesRegistry {
     const dead: number[] = [];
     for (const info of this.byId.values()) if (info.maxExpiry <= now) dead.push(info.id);
     if (dead.length === 0) return 0;
+    this.byInsertionKey.clear();
     const deadLabels: [string, string][][] = [];
     for (const id of dead) {
       const info = this.byId.get(id) as SeriesInfo;
@@ -87,6 +103,6 @@ export function sortedLabels(labels: Labels): [string, string][] {
 
 function seriesKey(sorted: [string, string][]): string {
   let key = '';
-  for (const [n, v] of sorted) key += n + SEP + v + SEP;
+  for (const [n, v] of sorted) key += keyPart(n) + keyPart(v);
   return key;
 }

@@ -1,37 +1,55 @@
 /**
  * Validated wire bodies to the engine's IngestBatch: timestamps to µs, span events to
- * start/end, series columns to Float64Arrays of µs. Pure conversion; validation already
- * rejected anything malformed, so a batch converts whole or not at all.
+ * start/end, metric events regrouped into series columns (series-grouper.ts), series
+ * columns to Float64Arrays of µs. Pure conversion; validation already rejected anything
+ * malformed, so a batch converts whole or not at all.
  */
 import type { EngineEvent, IngestBatch, SeriesEntry } from '../storage/events.ts';
-import type { Event, IngestBody, Series } from './schema.ts';
+import type { Event, IngestBody, NumberColumn, Series } from './schema.ts';
 import { readNumberColumn } from './schema.ts';
+import { SeriesGrouper, metricLabels } from './series-grouper.ts';
 import { timestampToMicros } from './time.ts';
 import { badRequest } from './errors.ts';
 
 export const DEFAULT_TTL_SECONDS = 604_800;
 
 export function toIngestBatch(body: IngestBody, defaultTtlSeconds = DEFAULT_TTL_SECONDS): IngestBatch {
+  const ttlSeconds = body.body.ttl_seconds ?? defaultTtlSeconds;
   switch (body.kind) {
     case 'event':
-      return { ttlSeconds: body.body.ttl_seconds ?? defaultTtlSeconds, events: [toEngineEvent(body.body.event, 'event')], series: [] };
+      return eventsBatch([body.body.event], () => 'event', ttlSeconds);
     case 'batch':
-      return { ttlSeconds: body.body.ttl_seconds ?? defaultTtlSeconds, events: body.body.events.map((e, i) => toEngineEvent(e, `events[${i}]`)), series: [] };
+      return eventsBatch(body.body.events, (i) => `events[${i}]`, ttlSeconds);
     case 'series':
-      return { ttlSeconds: body.body.ttl_seconds ?? defaultTtlSeconds, events: [], series: body.body.series.map(toSeriesEntry) };
+      return { ttlSeconds, events: [], series: body.body.series.map(toSeriesEntry) };
   }
 }
 
-function micros(value: unknown, at: string): number {
+function eventsBatch(wire: readonly Event[], at: (i: number) => string, ttlSeconds: number): IngestBatch {
+  const metrics = new SeriesGrouper(wire.length);
+  const events: EngineEvent[] = [];
+  for (let i = 0; i < wire.length; i++) {
+    const e = wire[i]!;
+    if (e.type === 'metric') {
+      metrics.add(e.metric, e.attributes, e.unit, micros(e.timestamp, at, i), e.value, e.trace_id, e.span_id);
+    } else {
+      events.push(toEngineEvent(e, at(i)));
+    }
+  }
+  return { ttlSeconds, events, series: metrics.samples > 0 ? metrics.finish() : [] };
+}
+
+function micros(value: unknown, at: (i: number) => string, i: number): number {
   try {
     return Math.round(timestampToMicros(value));
   } catch (e) {
-    throw badRequest(`${at}.timestamp: ${(e as Error).message}`);
+    throw badRequest(`${at(i)}.timestamp: ${(e as Error).message}`);
   }
 }
 
+/** One event as the engine's event (metric events stay events here; batches group them). */
 export function toEngineEvent(e: Event, at: string): EngineEvent {
-  const base = { traceId: e.trace_id, spanId: e.span_id, ts: micros(e.timestamp, at), attributes: e.attributes ?? undefined };
+  const base = { traceId: e.trace_id, spanId: e.span_id, ts: micros(e.timestamp, () => at, 0), attributes: e.attributes ?? undefined };
   switch (e.type) {
     case 'metric':
       return { kind: 'metric', ...base, metric: e.metric, value: e.value, unit: e.unit };
@@ -46,16 +64,16 @@ export function toEngineEvent(e: Event, at: string): EngineEvent {
 }
 
 function toSeriesEntry(s: Series): SeriesEntry {
-  const ms = readNumberColumn(s.timestamps);
-  const timestamps = new Float64Array(ms.length);
-  for (let i = 0; i < ms.length; i++) timestamps[i] = Math.round(ms[i] * 1000);
-  const labels: Record<string, string> = {};
-  for (const k in s.labels) {
-    const v = s.labels[k];
-    if (v !== null && !k.startsWith('__')) labels[k] = String(v);
-  }
   return {
-    metric: s.metric, labels, unit: s.unit, timestamps, values: readNumberColumn(s.values),
+    metric: s.metric, labels: metricLabels(s.labels), unit: s.unit,
+    timestamps: millisToMicros(s.timestamps), values: readNumberColumn(s.values),
     traceIds: s.trace_ids, spanIds: s.span_ids,
   };
+}
+
+/** Epoch ms column -> a new µs Float64Array (a Float64Array given may be the caller's, so it is copied, not converted in place). */
+function millisToMicros(column: NumberColumn): Float64Array {
+  const owned = column instanceof Float64Array ? new Float64Array(column) : readNumberColumn(column);
+  for (let i = 0; i < owned.length; i++) owned[i] = Math.round(owned[i]! * 1000);
+  return owned;
 }
