@@ -1,7 +1,7 @@
 /**
  * `strata <command>`: serve | load | query | export | bench.
- * Exit codes: 0 success, 1 failure at run time, 2 usage error (unknown command or flag,
- * invalid value) or a command that is not implemented yet.
+ * Exit codes: 0 success, 1 failure at run time (the server rejected a request or is
+ * unreachable, a record is malformed), 2 usage error (unknown command or flag, invalid value).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,11 @@ import { log, setLogLevel } from './log.ts';
 import { untilTerminated } from './server/shutdown.ts';
 import { startServer } from './server/start.ts';
 import { STRATA_VERSION } from './server/version.ts';
+import { UsageError } from './cli/args.ts';
+import { BENCH_HELP, runBenchCommand } from './cli/bench.ts';
+import { EXPORT_HELP, runExport } from './cli/export.ts';
+import { LOAD_HELP, runLoad } from './cli/load.ts';
+import { QUERY_HELP, runQuery } from './cli/query.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -28,10 +33,10 @@ const COMMANDS: Record<string, Command> = {
     help: `usage: strata serve [flags]\n\nEvery flag can also be set by its environment variable; flags win.\n\n${configHelp()}`,
     run: serve,
   },
-  load: notImplemented('load', 'bulk-load events from a JSON or msgpack file'),
-  query: notImplemented('query', 'run a metric or trace query and print the result'),
-  export: notImplemented('export', 'export spans or metrics to Parquet'),
-  bench: notImplemented('bench', 'run the benchmark suites'),
+  load: { summary: 'bulk-load events (JSON lines or msgpack) into a running server', help: LOAD_HELP, run: (argv, env) => runLoad(argv, env) },
+  query: { summary: 'run a PromQL, metric, trace or span query; table or JSON', help: QUERY_HELP, run: (argv, env) => runQuery(argv, env) },
+  export: { summary: 'save matching spans to a Parquet dataset', help: EXPORT_HELP, run: (argv, env) => runExport(argv, env) },
+  bench: { summary: 'run the benchmark suites and print the table', help: BENCH_HELP, run: (argv, env) => runBenchCommand(argv, env) },
 };
 
 async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -44,21 +49,10 @@ async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return exitCode;
 }
 
-function notImplemented(name: string, summary: string): Command {
-  return {
-    summary,
-    help: 'not implemented yet',
-    run: async () => {
-      process.stderr.write(`strata ${name}: not implemented yet\n`);
-      return EXIT_USAGE;
-    },
-  };
-}
-
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`);
   return `strata ${STRATA_VERSION}: metrics and traces for LLM applications\n\nusage: strata <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\n` +
-    `strata <command> --help shows a command's flags.\nexit codes: 0 ok, 1 failure, 2 usage error or not implemented\n`;
+    `strata <command> --help shows a command's flags.\nexit codes: 0 ok, 1 failure (rejected, unreachable), 2 usage error\n`;
 }
 
 function wantsHelp(argv: readonly string[]): boolean {
@@ -87,7 +81,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   try {
     return await command.run(rest, env);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`strata ${name}: ${error.message}\n(see strata ${name} --help)\n`);
       return EXIT_USAGE;
     }

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Store } from '../store.ts';
 import type { IngestBatch } from '../storage/events.ts';
 import { registerTelemetryRoutes } from './telemetry.ts';
+import { registerUiRoutes } from './ui.ts';
 import type { Server } from './app.ts';
 import { ok } from './http.ts';
 import { EXPOSITION_CONTENT_TYPE } from './metrics-registry.ts';
@@ -26,6 +27,7 @@ export function registerRoutes(server: Server, ctx: RouteContext): void {
   registerTelemetryRoutes(server, {
     store: ctx.store, dataDir: ctx.config.dataDir, defaultTtlSeconds: ctx.config.defaultTtlSeconds, ingest: ctx.ingest,
   });
+  registerUiRoutes(server, { store: ctx.store });
 }
 
 function registerOperationalRoutes(server: Server): void {

@@ -55,9 +55,9 @@ describe('strata CLI', () => {
     expect(runCli([]).status).toBe(2);
   });
 
-  it('exits 2 for commands not implemented yet', () => {
+  it('exits 2 for a client command without its arguments', () => {
     const result = runCli(['load']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('strata load: not implemented yet');
+    expect(result.stderr).toContain('strata load: missing FILE');
   });
 });
