@@ -20,7 +20,9 @@ export function goParseFloat(s: string): number | undefined {
   }
   const dec = /^([+-]?)([0-9_]*\.?[0-9_]*)([eE][+-]?[0-9_]+)?$/.exec(s);
   if (!dec || !/[0-9]/.test(dec[2])) return undefined;
-  return Number(dec[1] + clean(dec[2]) + clean(dec[3] ?? ''));
+  const v = Number(dec[1] + clean(dec[2]) + clean(dec[3] ?? ''));
+  // Go reports overflow to ±Inf as ErrRange.
+  return Number.isFinite(v) ? v : undefined;
 }
 
 function parseSpecialFloat(s: string): number | undefined {

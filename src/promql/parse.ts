@@ -34,6 +34,7 @@ import { firstLexError } from './lex-errors.ts';
  * (subqueries, `@`, group_left/right, some functions) are `bad_data` errors naming them.
  */
 export function parseExpr(query: string): Expr {
+  if (/^(\s|#[^\n]*)*$/.test(query)) throw parseError(query, 0, 'no expression found in input');
   const tree = parser.parse(withoutTrailingDots(query));
   const syntaxError = firstErrorNode(tree.topNode);
   const lexError = firstLexError(query);
@@ -56,7 +57,7 @@ export function parseExpr(query: string): Expr {
  */
 function withoutTrailingDots(query: string): string {
   return query.replace(
-    /("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|#[^\n]*|[A-Za-z_:][A-Za-z0-9_:]*)|\b([0-9]+)\.(?![0-9A-Za-z_.])/g,
+    /("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|#[^\n]*|[A-Za-z_:][A-Za-z0-9_:]*)|(?<![0-9.])([0-9]+)\.(?![0-9A-Za-z_])/g,
     (match, skipped: string | undefined, digits: string | undefined) => (skipped !== undefined ? match : `${digits} `),
   );
 }
@@ -78,7 +79,35 @@ function syntaxErrorAt(query: string, node: SyntaxNode): PromQLError {
     if (name && name[1] in PROMETHEUS_FUNCTIONS) throw badData(`unsupported function ${JSON.stringify(name[1])}`);
     if (name) return parseError(query, name.index, `unknown function with name ${JSON.stringify(name[1])}`);
   }
-  return parseError(query, node.from, describeTokenAt(query, node.from));
+  const before = query.slice(0, node.from).trimEnd();
+  if (node.parent?.name === 'FunctionCallBody' && before.endsWith(',')) {
+    return parseError(query, before.length - 1, 'trailing commas not allowed in function call args');
+  }
+  return parseError(query, node.from, describeTokenAt(query, node.from) + errorContext(query, node));
+}
+
+/** The "in <context>, expected <what>" tail Prometheus' grammar adds to an unexpected token. */
+function errorContext(query: string, node: SyntaxNode): string {
+  const parent = node.parent?.name;
+  const previous = node.prevSibling;
+  switch (parent) {
+    case 'UnquotedLabelMatcher':
+      return previous?.name === 'MatchOp' ? ' in label matching, expected string' : ' in label matching, expected label matching operator';
+    case 'LabelMatchers': {
+      const afterMatcher = previous?.name === 'UnquotedLabelMatcher' && !query.slice(previous.to, node.from).includes(',');
+      return afterMatcher ? ' in label matching, expected "," or "}"' : ' in label matching, expected identifier or "}"';
+    }
+    case 'GroupingLabels':
+      return ' in grouping opts, expected label';
+    case 'AggregateModifier':
+      return ' in grouping opts, expected "("';
+    case 'OffsetExpr':
+      return ' in offset, expected duration';
+    case 'StepInvariantExpr':
+      return ' in @, expected timestamp';
+    default:
+      return '';
+  }
 }
 
 function exprChildren(node: SyntaxNode): SyntaxNode[] {
@@ -179,7 +208,8 @@ class Converter {
     }
     const value = goParseIntBase0(text) ?? goParseFloat(text);
     if (value === undefined) {
-      throw parseError(this.query, node.from, `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(text)}: invalid syntax`);
+      const reason = Number(text) === Infinity ? 'value out of range' : 'invalid syntax';
+      throw parseError(this.query, node.from, `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(text)}: ${reason}`);
     }
     return signed?.[1] === '-' ? -value : value;
   }
@@ -227,8 +257,18 @@ class Converter {
     return matcher;
   }
 
-  private matrixSelector(node: SyntaxNode): MatrixSelector {
+  private matrixSelector(node: SyntaxNode): Expr {
     const [inner, durationNode] = exprChildren(node);
+    if (inner.name === 'UnaryExpr') {
+      // `[...]` binds tighter than unary minus in 2.42: -x[5m] is -(x[5m]), which the type check rejects.
+      const [op, operand] = exprChildren(inner);
+      const range = this.matrixOf(operand, durationNode, { start: operand.from, end: node.to });
+      return { kind: 'unary', op: this.text(op) === '-' ? '-' : '+', expr: range, pos: { start: node.from, end: node.to } };
+    }
+    return this.matrixOf(inner, durationNode, { start: node.from, end: node.to });
+  }
+
+  private matrixOf(inner: SyntaxNode, durationNode: SyntaxNode, pos: PositionRange): MatrixSelector {
     if (inner.name === 'OffsetExpr') {
       throw parseError(this.query, durationNode.from - 1, 'no offset modifiers allowed before range');
     }
@@ -238,12 +278,7 @@ class Converter {
     if (inner.name !== 'VectorSelector') {
       throw parseError(this.query, durationNode.from - 1, 'ranges only allowed for vector selectors');
     }
-    return {
-      kind: 'matrixSelector',
-      selector: this.vectorSelector(inner),
-      rangeMs: this.duration(durationNode),
-      pos: { start: node.from, end: node.to },
-    };
+    return { kind: 'matrixSelector', selector: this.vectorSelector(inner), rangeMs: this.duration(durationNode), pos };
   }
 
   private offsetExpr(node: SyntaxNode): Expr {
@@ -275,6 +310,9 @@ class Converter {
 
   /** `offset 5m` or `offset -5m`: 2.42 has no other duration syntax here. */
   private offsetDuration(node: SyntaxNode): number {
+    if (/^[0-9.]+$/.test(this.text(node))) {
+      throw parseError(this.query, node.from, describeTokenAt(this.query, node.from) + ' in offset, expected duration');
+    }
     const parts = exprChildren(node);
     if (parts.length === 1 && parts[0].name === 'NumberDurationLiteralInDurationContext') return this.duration(node);
     const [sign, inner] = parts;
@@ -392,6 +430,8 @@ class Converter {
   private call(node: SyntaxNode): Call {
     const [identifier, body] = exprChildren(node);
     const name = this.text(identifier);
+    // `start` and `end` are keywords (of the @ modifier) in 2.42, never function names.
+    if (name === 'start' || name === 'end') throw parseError(this.query, body.from, 'unexpected "("');
     if (!(name in PROMETHEUS_FUNCTIONS)) {
       throw parseError(this.query, node.from, `unknown function with name ${JSON.stringify(name)}`);
     }

@@ -4,8 +4,8 @@ import { goQuote } from './gostrconv.ts';
 const AGGREGATORS = new Set(['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'count_values', 'quantile']);
 const WORD_OPERATORS = new Set(['and', 'or', 'unless', 'atan2']);
 const KEYWORDS = new Set(['bool', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'start', 'end']);
-const OPERATORS = ['==', '!=', '>=', '<=', '=~', '!~', '+', '-', '*', '/', '%', '^', '>', '<', '=', '@'];
-const PUNCTUATION = new Set(['(', ')', '{', '}', '[', ']', ',', ':']);
+const OPERATORS = ['==', '!=', '>=', '<=', '=~', '!~', '+', '-', '*', '/', '%', '^', '>', '<', '@'];
+const PUNCTUATION = new Set(['(', ')', '{', '}', '[', ']', ',', ':', '=']);
 
 /**
  * Describes the token starting at `pos` the way Prometheus' parser names an unexpected
