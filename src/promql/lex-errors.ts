@@ -1,4 +1,5 @@
 import { parseDurationMs } from './duration.ts';
+import { goParseFloat, goParseIntBase0 } from './gostrconv.ts';
 
 /**
  * The errors Prometheus 2.42's lexer raises on its own (promql/parser/lex.go) before
@@ -225,12 +226,23 @@ class ErrorLexer {
 
   /** A number, or a duration where one is expected (`offset 5m`, a subquery step). */
   private numberOrDuration(durationExpected: boolean): boolean {
-    if (this.scanNumber()) return true;
+    if (this.scanNumber()) {
+      this.checkNumber();
+      return true;
+    }
     if (this.acceptRemainingDuration()) {
       if (durationExpected) this.checkDuration();
       return true;
     }
     this.fail(`bad number or duration syntax: ${JSON.stringify(this.input.slice(this.start, this.pos))}`);
+  }
+
+  /** The parser reads a NUMBER token with strconv.ParseInt(s, 0, 64), then ParseFloat. */
+  private checkNumber(): void {
+    const text = this.input.slice(this.start, this.pos);
+    if (goParseIntBase0(text) !== undefined || goParseFloat(text) !== undefined) return;
+    const reason = Number(text) === Infinity ? 'value out of range' : 'invalid syntax';
+    this.fail(`error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(text)}: ${reason}`);
   }
 
   /** The parser reads a DURATION token with model.ParseDuration. */
