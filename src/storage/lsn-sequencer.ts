@@ -54,10 +54,10 @@ export class LsnSequencer {
     }
     this.through = lsn;
     while (this.doneEarly.delete(this.through + 1)) this.through++;
-    const next = this.turnWaiters.get(this.through + 1);
-    if (next) {
-      this.turnWaiters.delete(this.through + 1);
-      next();
+    for (const [waiting, resolve] of this.turnWaiters) {
+      if (waiting > this.through + 1) continue;
+      this.turnWaiters.delete(waiting);
+      resolve();
     }
     if (this.throughWaiters.length > 0) {
       const ready = this.throughWaiters.filter((w) => w.lsn <= this.through);
