@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isMain, markdownTable, RESULTS_DIR, writeResults, formatNumber, type BenchRow } from './report.ts';
+import { formatNumber, isMain, machine, markdownTable, RESULTS_DIR, type BenchRow } from './report.ts';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -29,6 +29,10 @@ export interface SuiteResult {
 }
 
 export interface RunOptions {
+  /** Where the suites are (default bench/). */
+  dir?: string;
+  /** Where results go (default bench/results/). */
+  resultsDir?: string;
   /** Suite names (file names without `.bench.ts`); all when empty. */
   only?: string[];
   /** Where the report goes (default stdout). */
@@ -37,41 +41,43 @@ export interface RunOptions {
   suiteOutput?: 'inherit' | 'ignore';
 }
 
-export function listSuites(): string[] {
-  return readdirSync(BENCH_DIR).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length)).sort();
+export function listSuites(dir = BENCH_DIR): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length)).sort();
 }
 
 export async function runBenches(options: RunOptions = {}): Promise<SuiteResult[]> {
   const out = options.out ?? process.stdout;
-  const all = listSuites();
+  const dir = options.dir ?? BENCH_DIR;
+  const resultsDir = options.resultsDir ?? RESULTS_DIR;
+  const all = listSuites(dir);
   const only = options.only?.length ? options.only : all;
   const unknown = only.filter((s) => !all.includes(s));
   if (unknown.length) throw new Error(`unknown bench suite(s): ${unknown.join(', ')} (have: ${all.join(', ')})`);
   const results: SuiteResult[] = [];
   for (const suite of only) {
     process.stderr.write(`bench: running ${suite} ...\n`);
-    const result = await runSuiteInChild(suite, options.suiteOutput ?? 'inherit');
+    const result = await runSuiteInChild(dir, resultsDir, suite, options.suiteOutput ?? 'inherit');
     process.stderr.write(`bench: ${suite} ${result.status} in ${result.seconds.toFixed(1)} s${result.error ? `: ${result.error}` : ''}\n`);
     results.push(result);
   }
   const report = renderReport(results);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'summary.md'), report);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'summary.md'), report);
   out.write(report);
   return results;
 }
 
-async function runSuiteInChild(suite: string, output: 'inherit' | 'ignore'): Promise<SuiteResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  const rowsFile = join(dir, 'rows.json');
-  const resultsFile = join(RESULTS_DIR, `${suite}.json`);
+async function runSuiteInChild(dir: string, resultsDir: string, suite: string, output: 'inherit' | 'ignore'): Promise<SuiteResult> {
+  const tmp = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  const rowsFile = join(tmp, 'rows.json');
+  const resultsFile = join(resultsDir, `${suite}.json`);
   const before = mtime(resultsFile);
   const started = performance.now();
   const tsx = import.meta.resolve('tsx');
   let stderrTail = '';
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--expose-gc', '--import', tsx, fileURLToPath(import.meta.url), '--child', suite, rowsFile], {
+      const child = spawn(process.execPath, ['--expose-gc', '--import', tsx, fileURLToPath(import.meta.url), '--child', join(dir, `${suite}.bench.ts`), rowsFile], {
         stdio: ['ignore', output === 'inherit' ? process.stderr : 'ignore', 'pipe'],
       });
       child.stderr!.on('data', (chunk: Buffer) => {
@@ -88,12 +94,15 @@ async function runSuiteInChild(suite: string, output: 'inherit' | 'ignore'): Pro
     }
     const rows = JSON.parse(readFileSync(rowsFile, 'utf8')) as Record<string, unknown>[];
     // Suites that write their own results file (with their own metadata) keep it.
-    if (mtime(resultsFile) === before) writeResults(suite, rows as unknown as BenchRow[]);
+    if (mtime(resultsFile) === before) {
+      mkdirSync(resultsDir, { recursive: true });
+      writeFileSync(resultsFile, JSON.stringify({ suite, machine: machine(), rows }, null, 2) + '\n');
+    }
     return { suite, status: 'ok', seconds, rows, resultsFile };
   } catch (error) {
     return { suite, status: 'failed', seconds: (performance.now() - started) / 1000, rows: [], error: (error as Error).message };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
@@ -106,8 +115,9 @@ function mtime(path: string): number {
 }
 
 /** In the child: imports the suite, calls its run…Bench exports, writes their rows. */
-async function childMain(suite: string, rowsFile: string): Promise<void> {
-  const module = (await import(pathToFileURL(join(BENCH_DIR, `${suite}.bench.ts`)).href)) as Record<string, unknown>;
+async function childMain(file: string, rowsFile: string): Promise<void> {
+  const suite = basename(file, '.bench.ts');
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const runners = Object.entries(module).filter(([name, value]) => /^run\w*Bench$/.test(name) && typeof value === 'function');
   if (runners.length === 0) throw new Error(`${suite}.bench.ts exports no run…Bench function`);
   const rows: unknown[] = [];
