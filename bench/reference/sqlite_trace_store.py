@@ -40,6 +40,10 @@ Usage:
   npx tsx bench/reference/gen_spans.ts --traces 1000 --spans-per-trace 20 --out /tmp/spans.jsonl
   python3 bench/reference/sqlite_trace_store.py /tmp/spans.jsonl --iterations 200
 
+  At 1M spans the reference takes seconds to minutes per call (no index on spans.trace_id or
+  parent_span_id: every level of a span tree scans the spans table), so bench/telemetry.bench.ts
+  runs it with --targets (the very questions strata is asked), --time-budget, --commit-every.
+
 Prints one JSON object: the load rate and, per query, p50/p99/mean latency in milliseconds.
 """
 
@@ -336,16 +340,24 @@ def load(db_path, spans, commit_every):
 # --- Measuring ---------------------------------------------------------------------------------
 
 
-def measure(call, targets, warmup):
-    """Runs call(target) for each target after `warmup` unmeasured calls; latencies in ms."""
+def measure(call, targets, warmup, time_budget=None, min_iterations=3):
+    """Runs call(target) for each target after `warmup` unmeasured calls; latencies in ms.
+
+    With a time budget (seconds), stops once the measured calls took that long and at least
+    `min_iterations` ran (the reference needs seconds to minutes per call at 1M spans)."""
     for target in targets[:warmup]:
         call(target)
     latencies, sizes = [], []
+    spent = 0.0
     for target in targets:
         started = time.perf_counter()
         result = call(target)
-        latencies.append((time.perf_counter() - started) * 1000)
+        elapsed = time.perf_counter() - started
+        latencies.append(elapsed * 1000)
         sizes.append(len(result) if hasattr(result, "__len__") else 1)
+        spent += elapsed
+        if time_budget is not None and spent >= time_budget and len(latencies) >= min_iterations:
+            break
     return summarize(latencies, sizes)
 
 
@@ -369,8 +381,12 @@ def workload_index(spans):
     return sessions, roots
 
 
-def run_queries(store, spans, iterations, warmup, seed, selected):
-    """Each query `iterations` times, with targets drawn from the workload by a seeded RNG."""
+def run_queries(store, spans, iterations, warmup, seed, selected, given_targets=None, time_budget=None, min_iterations=3):
+    """Each query `iterations` times, with targets drawn from the workload by a seeded RNG.
+
+    `given_targets` ({query name: [targets]}) replaces the drawn targets of the queries it names,
+    so another store can be asked exactly the same questions: session ids for query_traces and
+    query_spans, span ids for the get_span_tree queries, [trace_id, span_id] for get_trace/get_span."""
     rng = random.Random(seed)
     sessions, roots = workload_index(spans)
     ended = [s for s in spans if s.get("end_time")]
@@ -390,7 +406,19 @@ def run_queries(store, spans, iterations, warmup, seed, selected):
     }
     if not sessions:
         raise SystemExit("the workload has no span with a session_id attribute to filter on")
-    return {name: measure(call, targets, warmup) for name, (call, targets) in queries.items() if not selected or name in selected}
+    for name, targets in (given_targets or {}).items():
+        if name not in queries:
+            raise SystemExit(f"--targets names an unknown query {name!r}")
+        if name.startswith("get_span_tree"):
+            targets = [{"span_id": t} for t in targets]
+        elif name in ("get_trace", "get_span"):
+            targets = [{"trace_id": t[0], "span_id": t[1]} for t in targets]
+        queries[name] = (queries[name][0], targets)
+    return {
+        name: measure(call, targets, warmup, time_budget, min_iterations)
+        for name, (call, targets) in queries.items()
+        if not selected or name in selected
+    }
 
 
 def main():
@@ -403,18 +431,28 @@ def main():
     parser.add_argument("--commit-every", type=int, default=1, help="commit every N spans while loading (1 = the reference)")
     parser.add_argument("--reuse-connection", action="store_true", help="one connection for all queries (the reference opens one per call)")
     parser.add_argument("--queries", help="comma-separated subset of queries to run")
+    parser.add_argument("--targets", help="JSON file {query name: [targets]} replacing the drawn targets (see run_queries)")
+    parser.add_argument("--time-budget", type=float, help="stop measuring a query after this many seconds of calls")
+    parser.add_argument("--min-iterations", type=int, default=3, help="measured calls per query even past the time budget (default 3)")
+    parser.add_argument("--reuse-db", action="store_true", help="with --db: query an existing database instead of loading it (it must hold this workload)")
     args = parser.parse_args()
 
     spans = read_workload(args.workload)
     directory = None if args.db else tempfile.mkdtemp(prefix="llama-trace-store-")
     db_path = args.db or os.path.join(directory, "trace_store.db")
-    if os.path.exists(db_path):
+    reuse = args.reuse_db and args.db and os.path.exists(db_path)
+    if os.path.exists(db_path) and not reuse:
         raise SystemExit(f"{db_path} exists; the reference load needs a fresh database")
+    given_targets = None
+    if args.targets:
+        with open(args.targets, encoding="utf-8") as f:
+            given_targets = json.load(f)
     try:
-        loaded = load(db_path, spans, max(1, args.commit_every))
+        loaded = {"reused_database": db_path} if reuse else load(db_path, spans, max(1, args.commit_every))
         store = ReferenceTraceStore(db_path, args.reuse_connection)
         selected = set(args.queries.split(",")) if args.queries else None
-        results = run_queries(store, spans, args.iterations, args.warmup, args.seed, selected)
+        results = run_queries(store, spans, args.iterations, args.warmup, args.seed, selected,
+                              given_targets, args.time_budget, max(1, args.min_iterations))
         report = {
             "reference": "llama-stack meta-reference SQLiteTraceStore (sqlite_trace_store.py + sqlite_span_processor.py)",
             "workload": {

@@ -97,4 +97,33 @@ describe.skipIf(!hasPython)('sqlite_trace_store.py (Llama Stack reference)', () 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('asks given questions (--targets), within a time budget, of a reused database', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-reference-'));
+    try {
+      const file = join(dir, 'spans.jsonl');
+      const spans = [...generateSpans({ traces: 6, spansPerTrace: 5, spansPerTraceSpread: 3, sessions: 3, seed: 1 })];
+      writeFileSync(file, spans.map((s) => JSON.stringify(s)).join('\n'));
+      const roots = spans.filter((s) => s.parent_span_id === null);
+      const session = roots[0].attributes.session_id as string;
+      const targets = join(dir, 'targets.json');
+      writeFileSync(targets, JSON.stringify({ query_traces: [session, session], get_span_tree: [roots[0].span_id], query_spans: [session] }));
+      const db = join(dir, 'ref.db');
+      const run = (...extra: string[]) => JSON.parse(execFileSync('python3', [
+        'bench/reference/sqlite_trace_store.py', file, '--db', db, '--targets', targets, '--warmup', '0',
+        '--queries', 'query_traces,get_span_tree,query_spans', ...extra,
+      ], { encoding: 'utf8' }));
+      const first = run();
+      expect(first.load.spans).toBe(30);
+      expect(first.queries.query_traces).toMatchObject({ n: 2, mean_results: 2 });
+      const treeSize = spans.filter((s) => s.trace_id === roots[0].trace_id).length;
+      expect(first.queries.get_span_tree).toMatchObject({ n: 1, mean_results: treeSize });
+      expect(first.queries.query_spans.n).toBe(1);
+      const second = run('--reuse-db', '--time-budget', '0', '--min-iterations', '1');
+      expect(second.load).toEqual({ reused_database: db });
+      expect(second.queries.query_traces.n).toBe(1); // budget spent after the first call
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
