@@ -113,8 +113,8 @@ function evalRangeFunction(call: Call, matrixArg: number, ctx: CallContext): Ste
   if (!fn) throw new Error(`function ${call.func} is not implemented`);
   const ms = unwrapParens(call.args[matrixArg]) as MatrixSelector;
   const { grid } = ctx;
-  const scalarArgs = call.args.map((a, i) => (i === matrixArg ? undefined : scalarValues(ctx.evalExpr(a))));
-  const scalars: number[] = [];
+  const scalarArgs = call.args.flatMap((a, i) => (i === matrixArg ? [] : [scalarValues(ctx.evalExpr(a))]));
+  const scalars = scalarArgs.map(() => NaN);
   const offset = ms.selector.offsetMs;
   // last_over_time acts like an offset and so keeps the metric name.
   const relabel = call.func === 'last_over_time' ? keepLabels : dropMetricName;
@@ -140,8 +140,7 @@ function evalRangeFunction(call: Call, matrixArg: number, ctx: CallContext): Ste
       w.evalMs = evalMs;
       w.rangeStartMs = start;
       w.rangeEndMs = end;
-      scalars.length = 0;
-      for (const a of scalarArgs) if (a) scalars.push(a[step]);
+      for (let i = 0; i < scalarArgs.length; i++) scalars[i] = scalarArgs[i][step];
       const v = fn(w, scalars);
       if (v === undefined) continue;
       steps[n] = step;

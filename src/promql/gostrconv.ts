@@ -180,6 +180,9 @@ export function goFormatFloat(v: number, fmt: 'f' | 'e'): string {
   if (v === -Infinity) return '-Inf';
   const sign = v < 0 || Object.is(v, -0) ? '-' : '';
   if (v === 0) return sign + (fmt === 'e' ? '0e+00' : '0');
+  const abs = Math.abs(v);
+  // Number#toString prints the same shortest digits, in plain notation on [1e-6, 1e21).
+  if (fmt === 'f' && abs >= 1e-6 && abs < 1e21) return String(v);
   const { digits, exp } = shortestDigits(Math.abs(v));
   if (fmt === 'e') {
     const mantissa = digits.length > 1 ? digits[0] + '.' + digits.slice(1) : digits;
