@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocketBehavior, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import { log } from '../log.ts';
 import { declaredBodyLength, readBody, RequestAbortedError, type BodyLimits } from './body.ts';
 import { isApiError } from './errors.ts';
@@ -47,8 +47,12 @@ export interface RouteInfo {
 export interface Server {
   readonly metrics: MetricsRegistry;
   route(method: Method, pattern: string, handler: RouteHandler, options?: RouteOptions): void;
-  /** Registers a WebSocket endpoint; `behavior` goes to uWS unchanged. */
-  ws<UserData>(pattern: string, behavior: WebSocketBehavior<UserData>): void;
+  /**
+   * Registers a WebSocket endpoint. The server answers the upgrade itself: `authorize` runs
+   * on its headers (a refusal is an ordinary error response), then the socket opens with
+   * `newUserData()` as its user data; the rest of `behavior` goes to uWS unchanged.
+   */
+  ws<UserData>(pattern: string, behavior: Omit<WebSocketBehavior<UserData>, 'upgrade'>, newUserData: () => UserData): void;
   routes(): readonly RouteInfo[];
   /** Requests being answered right now. */
   inFlight(): number;
@@ -64,6 +68,7 @@ interface Route {
   handler: RouteHandler;
   errorFormat: ErrorFormat;
   bodyLimits: BodyLimits;
+  beforeBody?: RouteOptions['beforeBody'];
   /** The `route` label of the request metrics. */
   metricLabel: string;
 }
@@ -110,6 +115,7 @@ class UwsServer implements Server {
         maxBytes: options.bodyLimitBytes ?? this.options.bodyLimitBytes,
         timeoutMs: this.options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
       },
+      beforeBody: options.beforeBody,
       metricLabel: `${method} ${pattern}`,
     };
     this.table.push(route);
@@ -123,9 +129,33 @@ class UwsServer implements Server {
     }
   }
 
-  ws<UserData>(pattern: string, behavior: WebSocketBehavior<UserData>): void {
+  ws<UserData>(pattern: string, behavior: Omit<WebSocketBehavior<UserData>, 'upgrade'>, newUserData: () => UserData): void {
     this.websocketPatterns.push(compileRoutePattern(pattern));
-    this.app.ws(pattern, behavior);
+    this.app.ws<UserData>(pattern, {
+      ...behavior,
+      upgrade: (res, req, context) => this.upgrade(pattern, res, req, context, newUserData),
+    });
+  }
+
+  /** Runs synchronously inside uWS's callback, like dispatch. */
+  private upgrade<UserData>(pattern: string, res: HttpResponse, req: HttpRequest, context: us_socket_context_t, newUserData: () => UserData): void {
+    const startedAt = performance.now();
+    const exchange = new Exchange(res);
+    const routeLabel = `GET ${pattern}`;
+    try {
+      const headers = readHeaders(req);
+      this.options.authorize?.(headers, pattern);
+      exchange.ended = true;
+      exchange.status = 101;
+      res.cork(() => res.upgrade(
+        newUserData(), headers['sec-websocket-key'] ?? '', headers['sec-websocket-protocol'] ?? '',
+        headers['sec-websocket-extensions'] ?? '', context,
+      ));
+    } catch (error) {
+      exchange.closeConnection = true;
+      this.send(exchange, errorResponse(error, llamaStackErrorFormat, routeLabel), llamaStackErrorFormat, routeLabel);
+    }
+    this.httpMetrics.record(routeLabel, exchange.status, secondsSince(startedAt));
   }
 
   routes(): readonly RouteInfo[] {
@@ -212,7 +242,14 @@ class UwsServer implements Server {
     try {
       // Before the body: an unauthenticated client never gets to make us buffer it.
       this.options.authorize?.(snapshot.headers, route.pattern.source);
-      const body = await readBody(exchange, declaredBodyLength(snapshot.headers), route.bodyLimits);
+      const declaredLength = declaredBodyLength(snapshot.headers);
+      if (route.beforeBody) {
+        // Whatever it refuses is never read, so the connection cannot carry another request.
+        exchange.closeConnection = true;
+        route.beforeBody(snapshot.headers, declaredLength);
+        exchange.closeConnection = false;
+      }
+      const body = await readBody(exchange, declaredLength, route.bodyLimits);
       response = await route.handler(new IncomingRequest(snapshot, body));
     } catch (error) {
       if (error instanceof RequestAbortedError) return;
@@ -269,6 +306,9 @@ class UwsServer implements Server {
       ...(this.websocketPatterns.some((p) => p.matches(path)) ? ['GET'] : []),
     ])];
     if (allowed.length === 0) return llamaStackErrorFormat(404, `route not found: ${method} ${path}`);
+    if (method === 'GET' && candidates.length === 0) {
+      return { ...llamaStackErrorFormat(426, `${path} is a WebSocket endpoint: send a WebSocket upgrade request`), headers: { upgrade: 'websocket' } };
+    }
     if (method === 'OPTIONS' && this.baseHeaders['access-control-allow-origin']) {
       return { status: 204, raw: '', contentType: 'text/plain', headers: preflightHeaders(allowed) };
     }
@@ -289,7 +329,10 @@ function secondsSince(startedAt: number): number {
 }
 
 function errorResponse(error: unknown, format: ErrorFormat, routeLabel: string): RouteResponse {
-  if (isApiError(error)) return format(error.status, error.detail);
+  if (isApiError(error)) {
+    const response = format(error.status, error.detail);
+    return error.headers ? { ...response, headers: { ...response.headers, ...error.headers } } : response;
+  }
   // The cause goes to the server log only: a stack trace can reveal paths and internals.
   log.error('request failed', { route: routeLabel, error });
   return format(500, 'internal server error');

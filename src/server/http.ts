@@ -59,6 +59,12 @@ export interface RouteOptions {
   errorFormat?: ErrorFormat;
   /** Overrides the server-wide body limit for this route. */
   bodyLimitBytes?: number;
+  /**
+   * Runs after auth and before the body is read, with the announced body length (null when
+   * chunked); throwing an ApiError answers at once without reading the body (e.g. 429 when
+   * ingest is overloaded).
+   */
+  beforeBody?: (headers: Readonly<Record<string, string>>, declaredLength: number | null) => void;
 }
 
 export function isRawResponse(response: RouteResponse): response is RawResponse {

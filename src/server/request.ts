@@ -1,5 +1,4 @@
-import { C1, unpack } from 'msgpackr';
-import { ApiError } from './errors.ts';
+import { parseJson, unpackMsgpack } from '../telemetry/msgpack-ingest.ts';
 import type { RouteRequest } from './http.ts';
 
 const MSGPACK_TYPES = new Set(['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack']);
@@ -45,34 +44,25 @@ export class IncomingRequest implements RouteRequest {
   }
 
   json(): unknown {
-    if (this.body === null) return undefined;
-    try {
-      return JSON.parse(this.text());
-    } catch (error) {
-      throw new ApiError(400, `malformed JSON body: ${(error as Error).message}`);
-    }
+    return this.body === null ? undefined : parseJson(this.body);
   }
 
   msgpack(): unknown {
-    if (this.body === null) return undefined;
-    let value: unknown;
-    try {
-      value = unpack(this.body);
-    } catch (error) {
-      throw new ApiError(400, `malformed msgpack body: ${(error as Error).message}`);
-    }
-    // msgpackr decodes the never-used byte 0xc1 to a marker object instead of failing.
-    if (value === C1) throw new ApiError(400, 'malformed msgpack body: never-used byte 0xc1');
-    return value;
+    return this.body === null ? undefined : unpackMsgpack(this.body);
   }
 
   decodeBody(): unknown {
-    return MSGPACK_TYPES.has(this.contentType) ? this.msgpack() : this.json();
+    return isMsgpackMediaType(this.contentType) ? this.msgpack() : this.json();
   }
 
   form(): URLSearchParams {
     return this.contentType === FORM_TYPE ? new URLSearchParams(this.text()) : new URLSearchParams();
   }
+}
+
+/** True for the media types msgpack bodies are sent with. */
+export function isMsgpackMediaType(mediaType: string): boolean {
+  return MSGPACK_TYPES.has(mediaType);
 }
 
 /** `Application/JSON; charset=utf-8` → `application/json`. */

@@ -2,6 +2,10 @@ import type { Config } from '../config.ts';
 import type { Store } from '../store.ts';
 import type { IngestBatch } from '../storage/events.ts';
 import { registerTelemetryRoutes } from './telemetry.ts';
+import { registerIngestRoutes } from './ingest-routes.ts';
+import { registerIngestStream } from './stream.ts';
+import { registerOtlpRoutes } from './otlp.ts';
+import { defaultBacklogLimits, IngestGate } from './overload.ts';
 import { registerUiRoutes } from './ui.ts';
 import type { Server } from './app.ts';
 import { ok } from './http.ts';
@@ -24,9 +28,11 @@ export interface RouteContext {
 /** The whole route table: one line per feature module. */
 export function registerRoutes(server: Server, ctx: RouteContext): void {
   registerOperationalRoutes(server);
-  registerTelemetryRoutes(server, {
-    store: ctx.store, dataDir: ctx.config.dataDir, defaultTtlSeconds: ctx.config.defaultTtlSeconds, ingest: ctx.ingest,
-  });
+  registerTelemetryRoutes(server, { store: ctx.store, dataDir: ctx.config.dataDir });
+  const gate = new IngestGate(ctx.ingest, defaultBacklogLimits(ctx.config.bodyLimitBytes), server.metrics);
+  registerIngestRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
+  registerIngestStream(server, gate, { maxMessageBytes: ctx.config.bodyLimitBytes, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
+  registerOtlpRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds, maxBodyBytes: ctx.config.bodyLimitBytes });
   registerUiRoutes(server, { store: ctx.store });
 }
 

@@ -1,11 +1,9 @@
-/** The Llama Stack Telemetry routes (SPEC §2) and DatasetIO iterrows, over the store. */
+/** The Llama Stack Telemetry query routes (SPEC §2) and DatasetIO iterrows, over the store; ingest is ingest-routes.ts. */
 import type { Store } from '../store.ts';
-import type { IngestBatch } from '../storage/events.ts';
 import { badRequest } from '../telemetry/errors.ts';
 import { iterRows, saveSpansToDataset } from '../telemetry/datasets.ts';
-import { toIngestBatch } from '../telemetry/ingest.ts';
 import { queryMetrics } from '../telemetry/metrics.ts';
-import { parseBody, validateIngest } from '../telemetry/schema.ts';
+import { parseBody } from '../telemetry/schema.ts';
 import { getNestedSpanTree, getSpanTree, querySpans } from '../telemetry/span-tree.ts';
 import { getSpan, getTrace, queryTraces } from '../telemetry/traces.ts';
 import type { Server } from './app.ts';
@@ -15,9 +13,6 @@ import type { SpanCondition } from '../index/spans.ts';
 export interface TelemetryContext {
   store: Store;
   dataDir: string;
-  defaultTtlSeconds: number;
-  /** Makes a batch durable, then applies it; resolves once it is safe to acknowledge. */
-  ingest(batch: IngestBatch): Promise<void>;
 }
 
 /** The body decoded by Content-Type; an absent body reads as `{}` (every field optional). */
@@ -27,15 +22,6 @@ function body(req: RouteRequest): unknown {
 
 export function registerTelemetryRoutes(server: Server, ctx: TelemetryContext): void {
   const { store } = ctx;
-
-  const logEvent = async (req: RouteRequest) => {
-    const result = validateIngest(req.decodeBody());
-    if (!result.ok) throw result.error;
-    await ctx.ingest(toIngestBatch(result.value, ctx.defaultTtlSeconds));
-    return ok(null);
-  };
-  server.route('POST', '/v1/telemetry/events', logEvent);
-  server.route('POST', '/alpha/telemetry/log-event', logEvent);
 
   server.route('POST', '/v1/telemetry/traces', (req) => {
     const q = parseBody('QueryTracesBody', body(req));

@@ -7,12 +7,15 @@
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: string;
+  /** Extra response headers, e.g. `Retry-After` on a 429. */
+  readonly headers?: Readonly<Record<string, string>>;
 
-  constructor(status: number, detail: string) {
+  constructor(status: number, detail: string, headers?: Readonly<Record<string, string>>) {
     super(detail);
     this.name = 'ApiError';
     this.status = status;
     this.detail = detail;
+    if (headers) this.headers = headers;
   }
 }
 

@@ -26,8 +26,10 @@ export class SeriesGrouper {
   private sampleGroup: Int32Array;
   private ts: Float64Array;
   private values: Float64Array;
-  private traceIds: string[] = [];
-  private spanIds: string[] = [];
+  private traceIds: (string | null)[] = [];
+  private spanIds: (string | null)[] = [];
+  /** Whether any sample carried a trace or span id: without, entries carry no id columns. */
+  private withIds = false;
   private length = 0;
 
   constructor(expectedSamples = 16) {
@@ -42,7 +44,10 @@ export class SeriesGrouper {
   }
 
   /** One sample of the series named by metric + attributes (as labels) + unit. */
-  add(metric: string, attributes: Attributes | null | undefined, unit: string, ts: number, value: number, traceId: string, spanId: string): void {
+  add(
+    metric: string, attributes: Attributes | null | undefined, unit: string, ts: number, value: number,
+    traceId: string | null = null, spanId: string | null = null,
+  ): void {
     const group = this.groupFor(metric, attributes, unit);
     const i = this.length;
     if (i === this.ts.length) this.grow();
@@ -51,6 +56,7 @@ export class SeriesGrouper {
     this.values[i] = value;
     this.traceIds.push(traceId);
     this.spanIds.push(spanId);
+    if (traceId !== null || spanId !== null) this.withIds = true;
     this.groups[group]!.count++;
     this.length = i + 1;
   }
@@ -64,8 +70,8 @@ export class SeriesGrouper {
     const cursor = start.slice(0, groups.length);
     const ts = new Float64Array(n);
     const values = new Float64Array(n);
-    const traceIds: string[] = new Array(n);
-    const spanIds: string[] = new Array(n);
+    const traceIds: (string | null)[] = new Array(n);
+    const spanIds: (string | null)[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const at = cursor[this.sampleGroup[i]!]!++;
       ts[at] = this.ts[i]!;
@@ -78,11 +84,12 @@ export class SeriesGrouper {
       const { metric, unit, labels } = groups[g]!;
       const from = start[g]!;
       const to = start[g + 1]!;
-      entries[g] = {
-        metric, labels, unit,
-        timestamps: ts.subarray(from, to), values: values.subarray(from, to),
-        traceIds: traceIds.slice(from, to), spanIds: spanIds.slice(from, to),
-      };
+      const entry: SeriesEntry = { metric, labels, unit, timestamps: ts.subarray(from, to), values: values.subarray(from, to) };
+      if (this.withIds) {
+        entry.traceIds = traceIds.slice(from, to);
+        entry.spanIds = spanIds.slice(from, to);
+      }
+      entries[g] = entry;
     }
     return entries;
   }

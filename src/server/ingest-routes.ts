@@ -1,0 +1,23 @@
+/** The HTTP ingest routes (SPEC §2, §3): log_event in both revisions, JSON or msgpack, one event, a batch or series. */
+import { decodeIngestBatch } from '../telemetry/msgpack-ingest.ts';
+import type { Server } from './app.ts';
+import { ok, type RouteOptions, type RouteRequest } from './http.ts';
+import type { IngestGate } from './overload.ts';
+import { isMsgpackMediaType } from './request.ts';
+
+export interface IngestRoutesContext {
+  gate: IngestGate;
+  defaultTtlSeconds: number;
+}
+
+export function registerIngestRoutes(server: Server, ctx: IngestRoutesContext): void {
+  const logEvent = async (req: RouteRequest) => {
+    const format = isMsgpackMediaType(req.contentType) ? 'msgpack' : 'json';
+    await ctx.gate.accept('http', req.body?.byteLength ?? 0, () => decodeIngestBatch(req.body, format, ctx.defaultTtlSeconds));
+    return ok(null);
+  };
+  // A chunked body of unknown length counts as empty here; the gate checks its real size once read.
+  const options: RouteOptions = { beforeBody: (_headers, declaredLength) => ctx.gate.checkRoom(declaredLength ?? 0, 'http') };
+  server.route('POST', '/v1/telemetry/events', logEvent, options);
+  server.route('POST', '/alpha/telemetry/log-event', logEvent, options);
+}

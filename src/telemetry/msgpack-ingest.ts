@@ -1,0 +1,50 @@
+/**
+ * Ingest bodies from bytes: msgpack (any valid msgpack, msgpackr records and typed arrays
+ * included) or JSON, to a validated IngestBatch. One entry point for every transport (HTTP
+ * routes, the WebSocket stream), so all of them accept exactly the same shapes.
+ *
+ * Everything here is synchronous and copies what it keeps: bins decode as views of `bytes`
+ * (readNumberColumn copies them), which lets the WebSocket hand in a buffer uWS reuses.
+ */
+import { C1, unpack } from 'msgpackr';
+import type { IngestBatch } from '../storage/events.ts';
+import { badRequest } from './errors.ts';
+import { DEFAULT_TTL_SECONDS, toIngestBatch } from './ingest.ts';
+import { validateIngest } from './schema.ts';
+
+export type IngestFormat = 'json' | 'msgpack';
+
+/** Decodes msgpack; ApiError 400 when malformed or truncated. */
+export function unpackMsgpack(bytes: Uint8Array): unknown {
+  let value: unknown;
+  try {
+    value = unpack(bytes);
+  } catch (error) {
+    throw badRequest(`malformed msgpack body: ${(error as Error).message}`);
+  }
+  // msgpackr decodes the never-used byte 0xc1 to a marker object instead of failing.
+  if (value === C1) throw badRequest('malformed msgpack body: never-used byte 0xc1');
+  return value;
+}
+
+/** Parses JSON; ApiError 400 when malformed. */
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw badRequest(`malformed JSON body: ${(error as Error).message}`);
+  }
+}
+
+/** Any ingest body (one event, `{events}`, `{series}`) to a batch; ApiError 400 when anything in it is invalid. */
+export function decodeIngestBatch(bytes: Uint8Array | null, format: IngestFormat, defaultTtlSeconds = DEFAULT_TTL_SECONDS): IngestBatch {
+  const value = bytes === null ? undefined : format === 'msgpack' ? unpackMsgpack(bytes) : parseJson(bytes);
+  return ingestBatchFromValue(value, defaultTtlSeconds);
+}
+
+/** A decoded body to a batch: validated whole first, so a rejected body applies nothing. */
+export function ingestBatchFromValue(value: unknown, defaultTtlSeconds = DEFAULT_TTL_SECONDS): IngestBatch {
+  const result = validateIngest(value);
+  if (!result.ok) throw result.error;
+  return toIngestBatch(result.value, defaultTtlSeconds);
+}
