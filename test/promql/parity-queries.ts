@@ -5,9 +5,16 @@
  */
 import { WORKLOAD_END_MS, WORKLOAD_START_MS } from './parity-workload.ts';
 
+interface Expectations {
+  /** Compare error messages, not only error types. */
+  compareErrorMessage?: boolean;
+  /** The result is empty by design (otherwise an empty result means the query selects nothing). */
+  expectEmpty?: boolean;
+}
+
 export type ParityQuery =
-  | { kind: 'instant'; query: string; time: number; compareErrorMessage?: boolean }
-  | { kind: 'range'; query: string; start: number; end: number; step: number; compareErrorMessage?: boolean };
+  | ({ kind: 'instant'; query: string; time: number } & Expectations)
+  | ({ kind: 'range'; query: string; start: number; end: number; step: number } & Expectations);
 
 const S = WORKLOAD_START_MS / 1000;
 const E = WORKLOAD_END_MS / 1000;
@@ -45,6 +52,10 @@ export const PARITY_QUERIES: ParityQuery[] = [
   range('last_over_time(strata_queue_depth[3m])', 60),
   instant('stddev_over_time(strata_memory_bytes{pod="p3"}[30m])'),
   instant('quantile_over_time(0.9, strata_queue_depth[30m])'),
+  range('deriv(strata_memory_bytes{pod="p2", service="api"}[10m])', 120),
+  instant('predict_linear(strata_queue_depth[30m], 3600)'),
+  range('stddev_over_time(strata_queue_depth[10m]) + stdvar_over_time(strata_queue_depth[10m])', 300),
+  range('present_over_time(strata_up{service="search"}[5m])', 120),
   instant('changes(strata_up[1h]) + ignoring(code) resets(strata_http_requests_total{code="200"}[1h])', MID),
 
   // Instant-vector functions.
@@ -56,6 +67,14 @@ export const PARITY_QUERIES: ParityQuery[] = [
   range('clamp_max(rate(strata_http_requests_total{service="billing"}[5m]), 10)', 300),
   instant('sqrt(strata_memory_bytes{pod="p0"}) * on(service, instance) exp(strata_up) + ignoring(pod) ln(strata_memory_bytes{pod="p0"}) - sgn(strata_queue_depth)'),
   instant('scalar(sum(strata_up)) * time()'),
+  instant('log2(strata_memory_bytes{pod="p3"}) - log10(strata_memory_bytes{pod="p3"}) + ignoring(pod) deg(rad(strata_queue_depth))'),
+  instant('sin(strata_queue_depth) + cos(strata_queue_depth) * tan(strata_queue_depth / 100) - atan(strata_queue_depth)'),
+  instant('sinh(strata_queue_depth / 50) + cosh(strata_queue_depth / 50) - tanh(strata_queue_depth) + asinh(strata_queue_depth)'),
+  instant('asin(clamp(strata_queue_depth / 100, -1, 1)) + acos(clamp(strata_queue_depth / 100, -1, 1)) + acosh(abs(strata_queue_depth) + 1) + atanh(clamp(strata_queue_depth / 100, -0.9, 0.9))'),
+  { kind: 'instant', query: 'clamp(strata_queue_depth, 5, 1)', time: LATE, expectEmpty: true },
+  instant('sqrt(strata_queue_depth) + pi()'),
+  instant('sort(strata_queue_depth{service="api"})'),
+  range('10 atan2 2 + time() % 7', 900),
   range('vector(time()) - scalar(count(strata_up))', 600),
 
   // Histograms.
