@@ -7,14 +7,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configHelp, ConfigError, loadConfig } from './config.ts';
 import { log, setLogLevel } from './log.ts';
-import { untilTerminated } from './server/shutdown.ts';
-import { startServer } from './server/start.ts';
 import { STRATA_VERSION } from './server/version.ts';
 import { UsageError } from './cli/args.ts';
-import { BENCH_HELP, runBenchCommand } from './cli/bench.ts';
-import { EXPORT_HELP, runExport } from './cli/export.ts';
-import { LOAD_HELP, runLoad } from './cli/load.ts';
-import { QUERY_HELP, runQuery } from './cli/query.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -22,26 +16,43 @@ export const EXIT_USAGE = 2;
 
 interface Command {
   summary: string;
-  /** Full `--help` text after the summary line. */
-  help: string;
+  /** Full `--help` text after the summary line. Commands load their modules lazily: a client command starts fast. */
+  help(): Promise<string>;
   run(argv: string[], env: NodeJS.ProcessEnv): Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'serve the Llama Stack Telemetry and Prometheus HTTP APIs',
-    help: `usage: strata serve [flags]\n\nEvery flag can also be set by its environment variable; flags win.\n\n${configHelp()}`,
+    help: async () => `usage: strata serve [flags]\n\nEvery flag can also be set by its environment variable; flags win.\n\n${configHelp()}`,
     run: serve,
   },
-  load: { summary: 'bulk-load events (JSON lines or msgpack) into a running server', help: LOAD_HELP, run: (argv, env) => runLoad(argv, env) },
-  query: { summary: 'run a PromQL, metric, trace or span query; table or JSON', help: QUERY_HELP, run: (argv, env) => runQuery(argv, env) },
-  export: { summary: 'save matching spans to a Parquet dataset', help: EXPORT_HELP, run: (argv, env) => runExport(argv, env) },
-  bench: { summary: 'run the benchmark suites and print the table', help: BENCH_HELP, run: (argv, env) => runBenchCommand(argv, env) },
+  load: {
+    summary: 'bulk-load events (JSON lines or msgpack) into a running server',
+    help: async () => (await import('./cli/load.ts')).LOAD_HELP,
+    run: async (argv, env) => (await import('./cli/load.ts')).runLoad(argv, env),
+  },
+  query: {
+    summary: 'run a PromQL, metric, trace or span query; table or JSON',
+    help: async () => (await import('./cli/query.ts')).QUERY_HELP,
+    run: async (argv, env) => (await import('./cli/query.ts')).runQuery(argv, env),
+  },
+  export: {
+    summary: 'save matching spans to a Parquet dataset',
+    help: async () => (await import('./cli/export.ts')).EXPORT_HELP,
+    run: async (argv, env) => (await import('./cli/export.ts')).runExport(argv, env),
+  },
+  bench: {
+    summary: 'run the benchmark suites and print the table',
+    help: async () => (await import('./cli/bench.ts')).BENCH_HELP,
+    run: async (argv, env) => (await import('./cli/bench.ts')).runBenchCommand(argv, env),
+  },
 };
 
 async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const config = loadConfig(argv, env);
   setLogLevel(config.logLevel);
+  const [{ startServer }, { untilTerminated }] = await Promise.all([import('./server/start.ts'), import('./server/shutdown.ts')]);
   const running = await startServer(config);
   log.info(`strata ${STRATA_VERSION} listening on ${running.url}`, { dataDir: config.dataDir, auth: config.authTokensPath !== null });
   const exitCode = await untilTerminated(running.stop);
@@ -75,7 +86,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return EXIT_USAGE;
   }
   if (wantsHelp(rest)) {
-    process.stdout.write(`strata ${name}: ${command.summary}\n\n${command.help}\n`);
+    process.stdout.write(`strata ${name}: ${command.summary}\n\n${await command.help()}\n`);
     return EXIT_OK;
   }
   try {
