@@ -127,7 +127,7 @@ class Evaluator implements CallContext {
   constructor(
     readonly source: SampleSource,
     readonly grid: Grid,
-    private readonly lookbackMs: number,
+    readonly lookbackMs: number,
   ) {}
 
   evalExpr(e: Expr): Value {

@@ -1,9 +1,11 @@
 import type { Call, Expr, MatrixSelector } from './ast.ts';
+import { goUnixDate, type GoDate } from './go-time.ts';
 import { histogramQuantile } from './histogram-quantile.ts';
 import { dropMetricName, labelsKey, type Labels } from './labels.ts';
 import { mapVector } from './map-vector.ts';
-import { RANGE_FUNCTIONS, type Window } from './range-functions.ts';
-import { fetchRangeSeries } from './selectors.ts';
+import { RANGE_FUNCTIONS, type RangeFunction, type Window } from './range-functions.ts';
+import { absentLabels, labelJoin, labelReplace, onesAt } from './label-functions.ts';
+import { fetchRangeSeries, selectInstantVector } from './selectors.ts';
 import type { SampleSource } from './source.ts';
 import { assertDistinctLabelSets, stepTime, type Grid, type StepSeries, type Value } from './vector.ts';
 
@@ -11,6 +13,7 @@ import { assertDistinctLabelSets, stepTime, type Grid, type StepSeries, type Val
 export interface CallContext {
   grid: Grid;
   source: SampleSource;
+  lookbackMs: number;
   evalExpr(e: Expr): Value;
 }
 
@@ -83,16 +86,68 @@ const INSTANT_FUNCTIONS: Readonly<Record<string, InstantFunction>> = {
   sort: ([v], grid) => ({ type: 'vector', series: sortInstant(vectorOf(v), grid, false) }),
   sort_desc: ([v], grid) => ({ type: 'vector', series: sortInstant(vectorOf(v), grid, true) }),
   histogram_quantile: ([q, v], grid) => ({ type: 'vector', series: histogramQuantile(scalarValues(q), vectorOf(v), grid) }),
+  label_replace: ([v, dst, replacement, src, regex], grid) => ({
+    type: 'vector',
+    series: labelReplace(vectorOf(v), grid, stringOf(dst), stringOf(replacement), stringOf(src), stringOf(regex)),
+  }),
+  label_join: ([v, dst, separator, ...sources], grid) => ({
+    type: 'vector',
+    series: labelJoin(vectorOf(v), grid, stringOf(dst), stringOf(separator), sources.map(stringOf)),
+  }),
+  minute: dateFunction((d) => d.minute),
+  hour: dateFunction((d) => d.hour),
+  day_of_week: dateFunction((d) => d.weekday),
+  day_of_month: dateFunction((d) => d.day),
+  day_of_year: dateFunction((d) => d.yearDay),
+  days_in_month: dateFunction((d) => d.daysInMonth),
+  month: dateFunction((d) => d.month),
+  year: dateFunction((d) => d.year),
+};
+
+/**
+ * Calls whose evaluation depends on their argument's expression, not only its value:
+ * timestamp() of a selector reads sample times, absent() builds labels from matchers.
+ */
+const SPECIAL_CALLS: Readonly<Record<string, (call: Call, ctx: CallContext) => Value>> = {
+  timestamp: (call, ctx) => {
+    const arg = unwrapParens(call.args[0]);
+    const grid = ctx.grid;
+    if (arg.kind === 'vectorSelector') {
+      const series = selectInstantVector(ctx.source, arg, grid, ctx.lookbackMs, 'timestamp');
+      return { type: 'vector', series: mapVector(series, grid, dropMetricName, (t) => t / 1000) };
+    }
+    const input = vectorOf(ctx.evalExpr(arg));
+    return { type: 'vector', series: mapVector(input, grid, dropMetricName, (_, step) => stepTime(grid, step) / 1000) };
+  },
+  absent: (call, ctx) => {
+    const arg = unwrapParens(call.args[0]);
+    const present = stepsWithSamples(vectorOf(ctx.evalExpr(arg)), ctx.grid);
+    const labels = absentLabels(arg.kind === 'vectorSelector' ? arg.matchers : undefined);
+    return { type: 'vector', series: onesAt(labels, stepsWithout(present)) };
+  },
+  absent_over_time: (call, ctx) => {
+    const ms = unwrapParens(call.args[0]) as MatrixSelector;
+    const present = stepsWithSamples(rangeFunctionSeries(call, 0, ctx, RANGE_FUNCTIONS.present_over_time), ctx.grid);
+    return { type: 'vector', series: onesAt(absentLabels(ms.selector.matchers), stepsWithout(present)) };
+  },
 };
 
 /** Whether strata implements a function (the parser rejects the others as unsupported). */
 export function isSupportedFunction(name: string): boolean {
-  return name in INSTANT_FUNCTIONS || name in RANGE_FUNCTIONS;
+  return name in INSTANT_FUNCTIONS || name in RANGE_FUNCTIONS || name in SPECIAL_CALLS;
 }
 
 export function evalCall(call: Call, ctx: CallContext): Value {
+  const special = SPECIAL_CALLS[call.func];
+  if (special) return special(call, ctx);
   const matrixArg = call.args.findIndex((a) => unwrapParens(a).kind === 'matrixSelector');
-  if (matrixArg >= 0) return { type: 'vector', series: evalRangeFunction(call, matrixArg, ctx) };
+  if (matrixArg >= 0) {
+    const fn = RANGE_FUNCTIONS[call.func];
+    if (!fn) throw new Error(`function ${call.func} is not implemented`);
+    const series = rangeFunctionSeries(call, matrixArg, ctx, fn);
+    assertDistinctLabelSets(series);
+    return { type: 'vector', series };
+  }
   const impl = INSTANT_FUNCTIONS[call.func];
   if (!impl) throw new Error(`function ${call.func} is not implemented`);
   return impl(call.args.map((a) => ctx.evalExpr(a)), ctx.grid);
@@ -108,9 +163,7 @@ function unwrapParens(e: Expr): Expr {
  * [t - offset - range, t - offset] slides along each series' samples with two moving
  * indices, so every sample is visited a constant number of times across all steps.
  */
-function evalRangeFunction(call: Call, matrixArg: number, ctx: CallContext): StepSeries[] {
-  const fn = RANGE_FUNCTIONS[call.func];
-  if (!fn) throw new Error(`function ${call.func} is not implemented`);
+function rangeFunctionSeries(call: Call, matrixArg: number, ctx: CallContext, fn: RangeFunction): StepSeries[] {
   const ms = unwrapParens(call.args[matrixArg]) as MatrixSelector;
   const { grid } = ctx;
   const scalarArgs = call.args.flatMap((a, i) => (i === matrixArg ? [] : [scalarValues(ctx.evalExpr(a))]));
@@ -151,13 +204,44 @@ function evalRangeFunction(call: Call, matrixArg: number, ctx: CallContext): Ste
     const labels = relabel(s.labels);
     out.push({ labels, key: labels === s.labels ? s.key : labelsKey(labels), steps: steps.slice(0, n), values: values.slice(0, n) });
   }
-  assertDistinctLabelSets(out);
   return out;
 }
 
 function vectorOf(v: Value): StepSeries[] {
   if (v.type !== 'vector') throw new Error(`expected an instant vector, got ${v.type}`);
   return v.series;
+}
+
+function stringOf(v: Value): string {
+  if (v.type !== 'string') throw new Error(`expected a string, got ${v.type}`);
+  return v.value;
+}
+
+/**
+ * The date functions: of each sample's value read as Unix seconds (dropping the metric
+ * name), or without an argument of the evaluation time.
+ */
+function dateFunction(f: (d: GoDate) => number): InstantFunction {
+  const at = (seconds: number) => f(goUnixDate(seconds));
+  return (args, grid) => {
+    if (args.length === 0) {
+      const values = Float64Array.from({ length: grid.numSteps }, (_, i) => at(Math.trunc(stepTime(grid, i) / 1000)));
+      return { type: 'vector', series: [constantSeries(values, grid)] };
+    }
+    return { type: 'vector', series: mapVector(vectorOf(args[0]), grid, dropMetricName, at) };
+  };
+}
+
+function stepsWithSamples(series: readonly StepSeries[], grid: Grid): Uint8Array {
+  const present = new Uint8Array(grid.numSteps);
+  for (const s of series) for (let i = 0; i < s.steps.length; i++) present[s.steps[i]] = 1;
+  return present;
+}
+
+function stepsWithout(present: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < present.length; i++) if (!present[i]) out.push(i);
+  return out;
 }
 
 function scalarValues(v: Value): Float64Array {

@@ -27,9 +27,16 @@ export function fetchSeries(source: SampleSource, sel: VectorSelector, minMs: nu
 
 /**
  * An instant vector selector at every step: the latest sample at or before the step's
- * time (minus offset), if it is no older than the lookback delta.
+ * time (minus offset), if it is no older than the lookback delta. With `take:
+ * 'timestamp'` the result holds the samples' times instead of their values (timestamp()).
  */
-export function selectInstantVector(source: SampleSource, sel: VectorSelector, grid: Grid, lookbackMs: number): StepSeries[] {
+export function selectInstantVector(
+  source: SampleSource,
+  sel: VectorSelector,
+  grid: Grid,
+  lookbackMs: number,
+  take: 'value' | 'timestamp' = 'value',
+): StepSeries[] {
   const first = stepTime(grid, 0) - sel.offsetMs;
   const last = stepTime(grid, grid.numSteps - 1) - sel.offsetMs;
   const out: StepSeries[] = [];
@@ -44,7 +51,7 @@ export function selectInstantVector(source: SampleSource, sel: VectorSelector, g
       while (next < ts.length && ts[next] <= ref) next++;
       if (next > 0 && ts[next - 1] >= ref - lookbackMs) {
         steps[n] = step;
-        values[n] = s.values[next - 1];
+        values[n] = take === 'value' ? s.values[next - 1] : ts[next - 1];
         n++;
       }
     }

@@ -75,6 +75,16 @@ export const PARITY_QUERIES: ParityQuery[] = [
   instant('sqrt(strata_queue_depth) + pi()'),
   instant('sort(strata_queue_depth{service="api"})'),
   range('10 atan2 2 + time() % 7', 900),
+  instant('label_replace(strata_up, "host", "$1-${2}x$$", "instance", "10\\.0\\.([0-9]+)\\.([0-9]+):.*")'),
+  range('label_join(sum by (service, code) (rate(strata_http_requests_total[5m])), "key", "/", "service", "code", "missing")', 600),
+  range('absent(strata_up{service="api", instance="10.0.0.0:9100"} == 0)', 300),
+  range('absent_over_time(strata_up{instance="10.0.0.0:9100", job="x"}[10m])', 300),
+  instant('absent(nonexistent{a="b", c=~"d"})'),
+  instant('timestamp(strata_queue_depth{service="auth"})'),
+  range('timestamp(sum(strata_up))', 600),
+  range('hour() + minute() / 100 + day_of_week() + day_of_month() + day_of_year() + days_in_month() + month() + year()', 1800),
+  instant('minute(strata_queue_depth{service="api"} * 1000)'),
+  instant('year(strata_queue_depth * 1e15) + days_in_month(strata_queue_depth * 1e10) + day_of_year(strata_queue_depth * -3e7) + hour(strata_queue_depth / 0)'),
   range('vector(time()) - scalar(count(strata_up))', 600),
 
   // Histograms.

@@ -103,6 +103,11 @@ describe('parseExpr: every supported construct', () => {
     ['round(foo)', { kind: 'call', func: 'round', args: [sel('foo')] }],
     ['histogram_quantile(0.9, foo)', { kind: 'call', func: 'histogram_quantile', args: [num(0.9), sel('foo')] }],
     ['time()', { kind: 'call', func: 'time', args: [] }],
+    ['hour()', { kind: 'call', func: 'hour', args: [] }],
+    ['label_replace(foo, "dst", "$1", "src", "(.*)")', { kind: 'call', func: 'label_replace', args: [sel('foo'), { kind: 'string', value: 'dst' }, { kind: 'string', value: '$1' }, { kind: 'string', value: 'src' }, { kind: 'string', value: '(.*)' }] }],
+    ['label_join(foo, "dst", ",", "a", "b")', { kind: 'call', func: 'label_join', args: [sel('foo'), { kind: 'string', value: 'dst' }, { kind: 'string', value: ',' }, { kind: 'string', value: 'a' }, { kind: 'string', value: 'b' }] }],
+    ['predict_linear(foo[1h], 3600)', { kind: 'call', func: 'predict_linear', args: [matrix(sel('foo'), 3_600_000), num(3600)] }],
+    ['quantile_over_time(0.5, foo[1m])', { kind: 'call', func: 'quantile_over_time', args: [num(0.5), matrix(sel('foo'), 60_000)] }],
     ['foo # a comment', sel('foo')],
   ])('%s', (query, expected) => {
     expect(shape(parseExpr(query))).toEqual(expected);
@@ -115,23 +120,23 @@ describe('parseExpr: every supported construct', () => {
   it.each([
     'irate', 'increase', 'delta', 'idelta', 'avg_over_time', 'sum_over_time', 'min_over_time', 'max_over_time',
     'count_over_time', 'last_over_time', 'stddev_over_time', 'stdvar_over_time', 'present_over_time', 'changes',
-    'resets', 'deriv',
+    'resets', 'deriv', 'absent_over_time',
   ])('range function %s', (func) => {
     expect(shape(parseExpr(`${func}(foo[1m])`))).toEqual({ kind: 'call', func, args: [matrix(sel('foo'), 60_000)] });
   });
 
   it.each(['abs', 'ceil', 'floor', 'exp', 'ln', 'log2', 'log10', 'sqrt', 'sgn', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
-    'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'rad', 'deg', 'sort', 'sort_desc'])('vector function %s', (func) => {
+    'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'rad', 'deg', 'sort', 'sort_desc', 'absent', 'timestamp', 'minute',
+    'hour', 'day_of_week', 'day_of_month', 'day_of_year', 'days_in_month', 'month', 'year'])('vector function %s', (func) => {
     expect(shape(parseExpr(`${func}(foo)`))).toEqual({ kind: 'call', func, args: [sel('foo')] });
   });
 });
 
 describe('parseExpr: unsupported constructs are bad_data naming the construct', () => {
   it.each([
-    ['absent(foo)', 'unsupported function "absent"'],
-    ['label_replace(foo, "a", "b", "c", "d")', 'unsupported function "label_replace"'],
     ['holt_winters(foo[5m], 0.5, 0.5)', 'unsupported function "holt_winters"'],
-    ['timestamp(foo)', 'unsupported function "timestamp"'],
+    ['histogram_count(foo)', 'unsupported function "histogram_count"'],
+    ['histogram_fraction(0, 1, foo)', 'unsupported function "histogram_fraction"'],
     ['a * on(x) group_left(y) b', 'unsupported vector matching modifier "group_left"'],
     ['a / ignoring(x) group_right b', 'unsupported vector matching modifier "group_right"'],
     ['rate(foo[5m:1m])', 'unsupported subquery "foo[5m:1m]"'],
