@@ -18,6 +18,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatNumber, isMain, machine, markdownTable, RESULTS_DIR, type BenchRow } from './report.ts';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+/** How a child reports why its suite failed, on its last stderr line. */
+const CHILD_ERROR = 'bench suite failed: ';
 
 export interface SuiteResult {
   suite: string;
@@ -89,7 +91,9 @@ async function runSuiteInChild(dir: string, resultsDir: string, suite: string, o
     });
     const seconds = (performance.now() - started) / 1000;
     if (code !== 0) {
-      const lastLine = stderrTail.trim().split('\n').filter((l) => l.trim() !== '').slice(-1)[0] ?? '';
+      const lines = stderrTail.trim().split('\n').filter((l) => l.trim() !== '' && !/^Node\.js v/.test(l));
+      const marked = lines.find((l) => l.startsWith(CHILD_ERROR));
+      const lastLine = marked ? marked.slice(CHILD_ERROR.length) : (lines[lines.length - 1] ?? '');
       return { suite, status: 'failed', seconds, rows: [], error: `exit code ${code}${lastLine ? `: ${lastLine.trim()}` : ''}` };
     }
     const rows = JSON.parse(readFileSync(rowsFile, 'utf8')) as Record<string, unknown>[];
@@ -159,7 +163,12 @@ function suiteTable(rows: Record<string, unknown>[]): string {
 if (isMain(import.meta.url)) {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
-    await childMain(argv[1]!, argv[2]!);
+    try {
+      await childMain(argv[1]!, argv[2]!);
+    } catch (error) {
+      process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n${CHILD_ERROR}${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    }
   } else if (argv.includes('--list')) {
     console.log(listSuites().join('\n'));
   } else {
