@@ -44,7 +44,8 @@ export function createProgress(options: ProgressOptions): Progress {
     if (!force && at - lastDrawAt < intervalMs) return;
     lastDrawAt = at;
     const line = progressLine({ label: options.label, done, total: options.total, elapsedMs: at - startedAt });
-    const width = stream.columns ?? 80;
+    // A pty may report 0 columns (e.g. under `script`): treat that as unknown.
+    const width = stream.columns || 80;
     stream.write(`\r${line.slice(0, Math.max(0, width - 1))}\x1b[K`);
   };
 
