@@ -1,0 +1,171 @@
+/**
+ * Ingest throughput (issue 8, SPEC §3): strata next to VictoriaMetrics 1.79 loaded with the
+ * same samples in the same run, each server a child process on a free port with a fresh
+ * temporary data directory; strata runs with `--fsync always` (the default: acknowledged =
+ * fsynced to the WAL).
+ *
+ *   node --import tsx bench/ingest.bench.ts [--quick] [--clients 4] [--scenario NAME ...]
+ *
+ * Workload (bench/ingest/workload.ts): 4,000 series × 750 samples = 3 M samples, one per
+ * second, 10 metric names, host/region/instance labels. Bodies are encoded before timing;
+ * `--clients` (default 4) concurrent clients send them. Each run is timed from the first
+ * request until every sample is queryable: the last ack, then (strata) a count over PromQL
+ * when served, else per-series sums over the Llama Stack metrics API; (VictoriaMetrics)
+ * `/internal/force_flush` and a `count_over_time` query, polled until complete.
+ *
+ * Scenarios:
+ *   series     strata series batches (msgpack Float64Arrays, 250 series × 150 samples per body)
+ *   vm-series  VictoriaMetrics /api/v1/import, one JSON line per series (same bodies' samples)
+ *   events     strata metric events, 10,000 per body (plain msgpack)
+ *   vm-events  VictoriaMetrics /api/v1/import, one JSON line per sample, 10,000 per body
+ *   stream     strata series batches over the WebSocket stream (4 messages in flight per connection)
+ *   spans      strata span_start + span_end events: 20,000 traces × 10 spans, 2,500 spans per body
+ * VictoriaMetrics scenarios are skipped, with the reason printed, when /usr/bin/victoria-metrics
+ * is absent (`apt-get install victoria-metrics`).
+ *
+ * Writes bench/results/ingest.json (`--quick`, 120 k samples: bench/results/tmp/ingest-quick.json)
+ * and prints a markdown table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { postAll, streamAll, type SendStats } from './ingest/clients.ts';
+import { startStrata, startVictoriaMetrics, victoriaMetricsAvailable, VICTORIA_METRICS_BIN, type ServerProcess } from './ingest/processes.ts';
+import { strataQueryableSamples, strataTraceCount, victoriaMetricsQueryableSamples } from './ingest/verify.ts';
+import { spanEventBodies, Workload, type WorkloadShape } from './ingest/workload.ts';
+import { isMain, machine, markdownTable, RESULTS_DIR, writeResults, type BenchRow } from './report.ts';
+
+export const SCENARIOS = ['series', 'vm-series', 'events', 'vm-events', 'stream', 'spans'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface IngestBenchOptions {
+  quick?: boolean;
+  clients?: number;
+  scenarios?: readonly Scenario[];
+}
+
+const FULL: WorkloadShape = { series: 4000, samplesPerSeries: 750, samplesPerRound: 150, seriesPerBody: 250, eventsPerBody: 10_000 };
+const QUICK: WorkloadShape = { ...FULL, samplesPerSeries: 30, samplesPerRound: 15 };
+const SPANS = { traces: 20_000, spansPerTrace: 10, spansPerBody: 2_500 };
+const QUICK_SPANS = { ...SPANS, traces: 1_000 };
+const STREAM_PIPELINE = 4;
+const MSGPACK = 'application/msgpack';
+
+interface Measured {
+  seconds: number;
+  items: number;
+  stats: SendStats;
+}
+
+export async function runIngestBench(options: IngestBenchOptions = {}): Promise<BenchRow[]> {
+  const clients = options.clients ?? 4;
+  const scenarios = new Set(options.scenarios?.length ? options.scenarios : SCENARIOS);
+  const workload = new Workload(options.quick ? QUICK : FULL);
+  const spans = options.quick ? QUICK_SPANS : SPANS;
+  const vm = victoriaMetricsAvailable();
+  if (!vm) console.error(`ingest bench: skipping VictoriaMetrics: ${VICTORIA_METRICS_BIN} not found (apt-get install victoria-metrics)`);
+  const total = workload.totalSamples;
+  const perSecond = (m: Measured) => m.items / m.seconds;
+  const rows: BenchRow[] = [];
+  const measured: Partial<Record<Scenario, Measured>> = {};
+  const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
+
+  if (scenarios.has('series')) {
+    const bodies = workload.strataSeriesBodies();
+    measured.series = await onStrata((url) => timeSamples(workload, () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
+  }
+  if (scenarios.has('vm-series') && vm) {
+    const bodies = workload.vmSeriesBodies();
+    measured['vm-series'] = await onVictoriaMetrics((url) => timeSamples(workload, () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
+  }
+  if (scenarios.has('events')) {
+    const bodies = workload.strataEventBodies();
+    measured.events = await onStrata((url) => timeSamples(workload, () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
+  }
+  if (scenarios.has('vm-events') && vm) {
+    const bodies = workload.vmSampleBodies();
+    measured['vm-events'] = await onVictoriaMetrics((url) => timeSamples(workload, () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
+  }
+  if (scenarios.has('stream')) {
+    const bodies = workload.strataSeriesBodies();
+    measured.stream = await onStrata((url) => timeSamples(workload, async () => {
+      const stats = { requests: bodies.length, retried: 0, bytes: bodies.reduce((n, b) => n + b.byteLength, 0) };
+      const applied = await streamAll(`${url.replace('http', 'ws')}/v1/telemetry/stream`, bodies, clients, STREAM_PIPELINE);
+      if (applied !== total) throw new Error(`stream: ${applied} samples acknowledged, expected ${total}`);
+      return stats;
+    }, () => strataQueryableSamples(url, workload)));
+  }
+  if (scenarios.has('spans')) {
+    const bodies = spanEventBodies(spans.traces, spans.spansPerTrace, spans.spansPerBody);
+    measured.spans = await onStrata(async (url) => {
+      const started = performance.now();
+      const stats = await postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients);
+      const traces = await strataTraceCount(url, spans.traces + 1);
+      const seconds = (performance.now() - started) / 1000;
+      if (traces !== spans.traces) throw new Error(`spans: ${traces} traces queryable, expected ${spans.traces}`);
+      return { seconds, items: spans.traces * spans.spansPerTrace, stats };
+    });
+  }
+
+  const vsVm = (ours: Measured | undefined, theirs: Measured | undefined) =>
+    theirs ? `≥ VictoriaMetrics (${(perSecond(theirs) / 1e6).toFixed(2)} M/s here)` : 'VictoriaMetrics not run';
+  const row = (scenario: Scenario, name: string, unit: string, target?: string) => {
+    const m = measured[scenario];
+    if (m) rows.push({ name, value: perSecond(m), unit, target, note: note(m) });
+  };
+  row('series', `series batches, msgpack (${clients} clients, ${workload.shape.series} series)`, 'samples/s', vsVm(measured.series, measured['vm-series']));
+  row('vm-series', 'VictoriaMetrics /api/v1/import, one line per series', 'samples/s');
+  row('events', 'metric events, msgpack batches of 10k', 'samples/s', vsVm(measured.events, measured['vm-events']));
+  row('vm-events', 'VictoriaMetrics /api/v1/import, one line per sample', 'samples/s');
+  row('stream', `WebSocket stream, series batches (${STREAM_PIPELINE} in flight per connection)`, 'samples/s');
+  row('spans', `spans (start + end events, ${spans.spansPerBody} spans per body)`, 'spans/s');
+
+  const extra = {
+    quick: !!options.quick, clients, fsync: 'always', workload: { ...workload.shape, totalSamples: total, spans },
+    victoriaMetrics: vm ? VICTORIA_METRICS_BIN : `skipped: ${VICTORIA_METRICS_BIN} not found`,
+  };
+  if (options.quick) {
+    const dir = join(RESULTS_DIR, 'tmp');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ingest-quick.json'), JSON.stringify({ suite: 'ingest', machine: machine(), rows, ...extra }, null, 2) + '\n');
+  } else {
+    writeResults('ingest', rows, extra);
+  }
+  console.log(markdownTable(rows));
+  return rows;
+}
+
+/** Sends, then waits until every sample of the workload is queryable; the whole span is timed. */
+async function timeSamples(workload: Workload, send: () => Promise<SendStats>, queryable: () => Promise<number>): Promise<Measured> {
+  const started = performance.now();
+  const stats = await send();
+  const count = await queryable();
+  const seconds = (performance.now() - started) / 1000;
+  if (count !== workload.totalSamples) throw new Error(`${count} samples queryable after the load, expected ${workload.totalSamples}`);
+  return { seconds, items: count, stats };
+}
+
+async function onStrata<T>(run: (url: string) => Promise<T>): Promise<T> {
+  return onServer(await startStrata('always'), run);
+}
+
+async function onVictoriaMetrics<T>(run: (url: string) => Promise<T>): Promise<T> {
+  return onServer(await startVictoriaMetrics(), run);
+}
+
+async function onServer<T>(server: ServerProcess, run: (url: string) => Promise<T>): Promise<T> {
+  try {
+    return await run(server.url);
+  } finally {
+    await server.stop();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, clients: { type: 'string' }, scenario: { type: 'string', multiple: true } },
+  });
+  const unknown = (values.scenario ?? []).filter((s) => !SCENARIOS.includes(s as Scenario));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; have ${SCENARIOS.join(', ')}`);
+  await runIngestBench({ quick: values.quick, clients: values.clients ? Number(values.clients) : undefined, scenarios: values.scenario as Scenario[] | undefined });
+}

@@ -1,0 +1,77 @@
+/** The servers under test, as child processes on free ports with temporary data directories. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const VICTORIA_METRICS_BIN = '/usr/bin/victoria-metrics';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** SIGTERM, wait for exit, remove the data directory. */
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** `strata serve` (src/cli.ts through tsx) with the given fsync policy. */
+export async function startStrata(fsync: 'always' | 'batch' | 'off'): Promise<ServerProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-ingest-bench-'));
+  const port = await freePort();
+  const args = ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--fsync', fsync, '--log-level', 'warn'];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return started(child, `http://127.0.0.1:${port}`, '/health', dataDir);
+}
+
+export function victoriaMetricsAvailable(): boolean {
+  return existsSync(VICTORIA_METRICS_BIN);
+}
+
+/** VictoriaMetrics single-node with a fresh storage directory and a retention that keeps any timestamp. */
+export async function startVictoriaMetrics(): Promise<ServerProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vm-ingest-bench-'));
+  const port = await freePort();
+  const child = spawn(VICTORIA_METRICS_BIN, [
+    `-storageDataPath=${dataDir}`, '-retentionPeriod=100y', `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR',
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return started(child, `http://127.0.0.1:${port}`, '/health', dataDir);
+}
+
+async function started(child: ChildProcess, url: string, healthPath: string, dataDir: string): Promise<ServerProcess> {
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited (${child.exitCode}) before answering`);
+    try {
+      if ((await fetch(url + healthPath)).ok) return { url, pid: child.pid!, stop };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${url}: no answer on ${healthPath} within 60 s`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
