@@ -19,7 +19,7 @@ export interface CallContext {
 
 type InstantFunction = (args: Value[], grid: Grid) => Value;
 
-const keepLabels = (l: Labels) => l;
+const unchanged = (l: Labels) => l;
 
 /** A function applied to every sample of an instant vector, dropping the metric name. */
 const perSample =
@@ -170,7 +170,7 @@ function rangeFunctionSeries(call: Call, matrixArg: number, ctx: CallContext, fn
   const scalars = scalarArgs.map(() => NaN);
   const offset = ms.selector.offsetMs;
   // last_over_time acts like an offset and so keeps the metric name.
-  const relabel = call.func === 'last_over_time' ? keepLabels : dropMetricName;
+  const relabel = call.func === 'last_over_time' ? unchanged : dropMetricName;
 
   const out: StepSeries[] = [];
   const steps = new Int32Array(grid.numSteps);

@@ -35,21 +35,8 @@ export function labelsKey(labels: Labels): string {
   return key;
 }
 
-export function getLabel(labels: Labels, name: string): string {
-  for (const l of labels) if (l.name === name) return l.value;
-  return '';
-}
-
 export function dropMetricName(labels: Labels): Labels {
   return labels.some((l) => l.name === METRIC_NAME) ? labels.filter((l) => l.name !== METRIC_NAME) : labels;
-}
-
-export function keepLabels(labels: Labels, names: ReadonlySet<string>): Labels {
-  return labels.filter((l) => names.has(l.name));
-}
-
-export function dropLabels(labels: Labels, names: ReadonlySet<string>): Labels {
-  return labels.filter((l) => !names.has(l.name));
 }
 
 /** Returns labels with `name` set to `value` (removed when value is empty), still sorted. */

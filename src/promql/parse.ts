@@ -1,7 +1,7 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { RE2JS } from 're2js';
 import type { SyntaxNode } from '@lezer/common';
-import { compileMatcher, type MatchOp, type Matcher } from '../index/matcher.ts';
+import type { MatchOp, Matcher } from '../index/matcher.ts';
 import type {
   AggregateExpr,
   AggregateOp,
@@ -14,15 +14,17 @@ import type {
   VectorMatching,
   VectorSelector,
 } from './ast.ts';
-import { COMPARISON_OPS, SET_OPS, documentedType } from './ast.ts';
+import { SET_OPS } from './ast.ts';
 import { parseDurationMs } from './duration.ts';
 import { PromQLError, badData, parseError } from './errors.ts';
 import { isSupportedFunction } from './functions.ts';
 import { goParseFloat, goParseIntBase0, goUnquote } from './gostrconv.ts';
 import { METRIC_NAME } from './labels.ts';
 import { PROMETHEUS_FUNCTIONS, typeOf } from './signatures.ts';
-import { describeTokenAt } from './tokens.ts';
+import { Checker } from './check.ts';
 import { firstLexError } from './lex-errors.ts';
+import { firstErrorNode, syntaxErrorAt } from './syntax-errors.ts';
+import { describeTokenAt } from './tokens.ts';
 
 /**
  * Parses a PromQL query into our AST with Prometheus 2.42's grammar and checks.
@@ -60,54 +62,6 @@ function withoutTrailingDots(query: string): string {
     /("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|#[^\n]*|[A-Za-z_:][A-Za-z0-9_:]*)|(?<![0-9.])([0-9]+)\.(?![0-9A-Za-z_])/g,
     (match, skipped: string | undefined, digits: string | undefined) => (skipped !== undefined ? match : `${digits} `),
   );
-}
-
-function firstErrorNode(node: SyntaxNode): SyntaxNode | undefined {
-  if (node.type.isError) return node;
-  for (let c = node.firstChild; c; c = c.nextSibling) {
-    const found = firstErrorNode(c);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-function syntaxErrorAt(query: string, node: SyntaxNode): PromQLError {
-  // lezer reads `f(x)` with an unknown `f` as a selector followed by junk at "(".
-  if (query[node.from] === '(') {
-    const name = /([A-Za-z_][A-Za-z0-9_:]*)\s*$/.exec(query.slice(0, node.from));
-    // lezer follows Prometheus 3, which renamed holt_winters.
-    if (name && name[1] in PROMETHEUS_FUNCTIONS) throw badData(`unsupported function ${JSON.stringify(name[1])}`);
-    if (name) return parseError(query, name.index, `unknown function with name ${JSON.stringify(name[1])}`);
-  }
-  const before = query.slice(0, node.from).trimEnd();
-  if (node.parent?.name === 'FunctionCallBody' && before.endsWith(',')) {
-    return parseError(query, before.length - 1, 'trailing commas not allowed in function call args');
-  }
-  return parseError(query, node.from, describeTokenAt(query, node.from) + errorContext(query, node));
-}
-
-/** The "in <context>, expected <what>" tail Prometheus' grammar adds to an unexpected token. */
-function errorContext(query: string, node: SyntaxNode): string {
-  const parent = node.parent?.name;
-  const previous = node.prevSibling;
-  switch (parent) {
-    case 'UnquotedLabelMatcher':
-      return previous?.name === 'MatchOp' ? ' in label matching, expected string' : ' in label matching, expected label matching operator';
-    case 'LabelMatchers': {
-      const afterMatcher = previous?.name === 'UnquotedLabelMatcher' && !query.slice(previous.to, node.from).includes(',');
-      return afterMatcher ? ' in label matching, expected "," or "}"' : ' in label matching, expected identifier or "}"';
-    }
-    case 'GroupingLabels':
-      return ' in grouping opts, expected label';
-    case 'AggregateModifier':
-      return ' in grouping opts, expected "("';
-    case 'OffsetExpr':
-      return ' in offset, expected duration';
-    case 'StepInvariantExpr':
-      return ' in @, expected timestamp';
-    default:
-      return '';
-  }
 }
 
 function exprChildren(node: SyntaxNode): SyntaxNode[] {
@@ -458,99 +412,5 @@ class Converter {
 
   private text(node: SyntaxNode): string {
     return this.query.slice(node.from, node.to);
-  }
-}
-
-/** The type checks of Prometheus' parser (checkAST), with its wording. */
-class Checker {
-  constructor(private readonly query: string) {}
-
-  check(e: Expr): void {
-    switch (e.kind) {
-      case 'number':
-      case 'string':
-      case 'matrixSelector':
-        if (e.kind === 'matrixSelector') this.check(e.selector);
-        return;
-      case 'vectorSelector':
-        if (e.name === undefined && e.matchers.every((m) => compileMatcher(m).matches(''))) {
-          this.fail(e.pos, 'vector selector must contain at least one non-empty matcher');
-        }
-        return;
-      case 'paren':
-        this.check(e.expr);
-        return;
-      case 'unary': {
-        this.check(e.expr);
-        const t = typeOf(e.expr);
-        if (t !== 'scalar' && t !== 'vector') {
-          this.fail(e.pos, `unary expression only allowed on expressions of type scalar or instant vector, got ${JSON.stringify(documentedType(t))}`);
-        }
-        return;
-      }
-      case 'binary':
-        this.checkBinary(e);
-        return;
-      case 'aggregate':
-        this.expectType(e.expr, 'vector', 'aggregation expression');
-        if (e.param && (e.op === 'topk' || e.op === 'bottomk' || e.op === 'quantile')) {
-          this.expectType(e.param, 'scalar', 'aggregation parameter');
-        }
-        if (e.param && e.op === 'count_values') this.expectType(e.param, 'string', 'aggregation parameter');
-        return;
-      case 'call':
-        this.checkCall(e);
-        return;
-    }
-  }
-
-  private checkBinary(e: BinaryExpr): void {
-    this.check(e.lhs);
-    this.check(e.rhs);
-    const lt = typeOf(e.lhs);
-    const rt = typeOf(e.rhs);
-    const opPos = { start: e.lhs.pos.end, end: e.rhs.pos.start };
-    while (opPos.start < opPos.end && /\s/.test(this.query[opPos.start])) opPos.start++;
-    if (e.returnBool && !COMPARISON_OPS.has(e.op)) this.fail(opPos, 'bool modifier can only be used on comparison operators');
-    if (COMPARISON_OPS.has(e.op) && !e.returnBool && lt === 'scalar' && rt === 'scalar') {
-      this.fail(opPos, 'comparisons between scalars must use BOOL modifier');
-    }
-    if (lt !== 'scalar' && lt !== 'vector') this.fail(e.lhs.pos, 'binary expression must contain only scalar and instant vector types');
-    if (rt !== 'scalar' && rt !== 'vector') this.fail(e.rhs.pos, 'binary expression must contain only scalar and instant vector types');
-    if ((lt === 'scalar' || rt === 'scalar') && SET_OPS.has(e.op)) {
-      this.fail(e.pos, `set operator ${JSON.stringify(e.op)} not allowed in binary scalar expression`);
-    }
-  }
-
-  private checkCall(e: Call): void {
-    const sig = PROMETHEUS_FUNCTIONS[e.func];
-    const nargs = sig.argTypes.length;
-    if (sig.variadic === 0) {
-      if (nargs !== e.args.length) {
-        this.fail(e.pos, `expected ${nargs} argument(s) in call to ${JSON.stringify(e.func)}, got ${e.args.length}`);
-      }
-    } else {
-      const required = nargs - 1;
-      if (required > e.args.length) {
-        this.fail(e.pos, `expected at least ${required} argument(s) in call to ${JSON.stringify(e.func)}, got ${e.args.length}`);
-      } else if (sig.variadic > 0 && required + sig.variadic < e.args.length) {
-        this.fail(e.pos, `expected at most ${required + sig.variadic} argument(s) in call to ${JSON.stringify(e.func)}, got ${e.args.length}`);
-      }
-    }
-    e.args.forEach((arg, i) => {
-      if (i >= nargs && sig.variadic === 0) return;
-      const want = sig.argTypes[Math.min(i, nargs - 1)];
-      this.expectType(arg, want, `call to function ${JSON.stringify(e.func)}`);
-    });
-  }
-
-  private expectType(e: Expr, want: ReturnType<typeof typeOf>, context: string): void {
-    this.check(e);
-    const got = typeOf(e);
-    if (got !== want) this.fail(e.pos, `expected type ${documentedType(want)} in ${context}, got ${documentedType(got)}`);
-  }
-
-  private fail(pos: PositionRange, message: string): never {
-    throw parseError(this.query, pos.start, message);
   }
 }

@@ -15,7 +15,7 @@ export interface FetchedSeries {
  * Reads a selector's series once for the whole query window, ordered by label set as a
  * TSDB block returns them (the order topk/bottomk ties and instant results depend on).
  */
-export function fetchSeries(source: SampleSource, sel: VectorSelector, minMs: number, maxMs: number): FetchedSeries[] {
+function fetchSeries(source: SampleSource, sel: VectorSelector, minMs: number, maxMs: number): FetchedSeries[] {
   const out: FetchedSeries[] = [];
   for (const s of source.select(sel.matchers, minMs, maxMs)) {
     if (s.timestamps.length === 0) continue;

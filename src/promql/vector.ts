@@ -39,7 +39,7 @@ export type Value =
   | { type: 'matrix'; series: RangeSeries[] }
   | { type: 'string'; value: string };
 
-export const SAME_LABELSET = 'vector cannot contain metrics with the same labelset';
+const SAME_LABELSET = 'vector cannot contain metrics with the same labelset';
 
 /** Accumulates one output series step by step in growable typed arrays. */
 export class StepSeriesBuilder {
