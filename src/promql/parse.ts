@@ -36,6 +36,31 @@ import { describeTokenAt } from './tokens.ts';
  * (subqueries, `@`, group_left/right, some functions) are `bad_data` errors naming them.
  */
 export function parseExpr(query: string): Expr {
+  const top = parseTree(query);
+  const expr = new Converter(query).expr(top);
+  new Checker(query).check(expr);
+  return expr;
+}
+
+/**
+ * Parses a series selector such as `up{job=~"api|db"}` (the match[] parameter of
+ * /api/v1/series, like Prometheus' ParseMetricSelector) into its matchers, the metric
+ * name last. Anything but a plain selector is a parse error.
+ */
+export function parseMetricSelector(input: string): Matcher[] {
+  const top = parseTree(input);
+  if (top.name !== 'VectorSelector') {
+    // The selector grammar stops after a metric name (`rate(…`, `a + b`) or at once.
+    const first = top.firstChild;
+    let at = first && (first.name === 'VectorSelector' || first.name === 'FunctionIdentifier') ? first.to : top.from;
+    while (/\s/.test(input[at] ?? '')) at++;
+    throw parseError(input, at, describeTokenAt(input, at));
+  }
+  return new Converter(input).selector(top).matchers;
+}
+
+/** The expression node of lezer's parse, or the first lexer or syntax error as Prometheus words it. */
+function parseTree(query: string): SyntaxNode {
   if (/^(\s|#[^\n]*)*$/.test(query)) throw parseError(query, 0, 'no expression found in input');
   const tree = parser.parse(withoutTrailingDots(query));
   const syntaxError = firstErrorNode(tree.topNode);
@@ -46,11 +71,7 @@ export function parseExpr(query: string): Expr {
     throw parseError(query, lexError.pos, lexError.message);
   }
   if (syntaxError) throw syntaxErrorAt(query, syntaxError);
-  const top = exprChildren(tree.topNode);
-  if (top.length === 0) throw parseError(query, 0, 'no expression found in input');
-  const expr = new Converter(query).expr(top[0]);
-  new Checker(query).check(expr);
-  return expr;
+  return exprChildren(tree.topNode)[0];
 }
 
 /**
@@ -173,6 +194,10 @@ class Converter {
     const value = goUnquote(text);
     if (value === undefined) throw parseError(this.query, node.from, `error unquoting string ${JSON.stringify(text)}: invalid syntax`);
     return value;
+  }
+
+  selector(node: SyntaxNode): VectorSelector {
+    return this.vectorSelector(node);
   }
 
   private vectorSelector(node: SyntaxNode): VectorSelector {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expr } from '../../src/promql/ast.ts';
 import { PromQLError } from '../../src/promql/errors.ts';
-import { parseExpr } from '../../src/promql/parse.ts';
+import { parseExpr, parseMetricSelector } from '../../src/promql/parse.ts';
 import prometheusCases from './testdata/parse-cases.json' with { type: 'json' };
 
 /** The AST without positions, for compact expectations. */
@@ -231,5 +231,30 @@ describe('parseExpr: Prometheus 2.42 parse_test.go cases', () => {
     }
     expect(error).toBeInstanceOf(PromQLError);
     if (c.errMsg) expect((error as PromQLError).message).toContain(c.errMsg);
+  });
+});
+
+describe('parseMetricSelector (match[] of /api/v1/series)', () => {
+  it('returns the matchers, the metric name last', () => {
+    expect(parseMetricSelector('up{job=~"a|b", x!=""}')).toEqual([
+      { name: 'job', op: '=~', value: 'a|b' },
+      { name: 'x', op: '!=', value: '' },
+      { name: '__name__', op: '=', value: 'up' },
+    ]);
+    expect(parseMetricSelector('{__name__!~"go_.*"}')).toEqual([{ name: '__name__', op: '!~', value: 'go_.*' }]);
+    // Emptiness is the API's check ("match[] must contain at least one non-empty matcher").
+    expect(parseMetricSelector('{}')).toEqual([]);
+  });
+
+  it.each([
+    ['rate(x[5m])', '1:5: parse error: unexpected "("'],
+    ['a + b', '1:3: parse error: unexpected <op:+>'],
+    ['sum(x)', '1:1: parse error: unexpected <aggr:sum>'],
+    ['x[5m]', '1:2: parse error: unexpected "["'],
+    ['x offset 5m', '1:3: parse error: unexpected <offset>'],
+    ['foo{a=b}', '1:7: parse error: unexpected identifier "b" in label matching, expected string'],
+    ['', '1:1: parse error: no expression found in input'],
+  ])('rejects %j', (input, message) => {
+    expect(() => parseMetricSelector(input)).toThrow(message);
   });
 });
