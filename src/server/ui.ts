@@ -1,5 +1,5 @@
 /**
- * The built-in web UI: static files from `src/ui/static/` at `/` and `/ui/...`, uPlot from
+ * The built-in web UI: static files from `src/ui/static/` (a flat directory) at `/` and `/ui/<file>`, uPlot from
  * node_modules at `/ui/vendor/...`, and one strata-specific read route the UI needs that the
  * Llama Stack API lacks (a span's logs).
  *
@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, relative, sep } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../store.ts';
 import { formatMicros } from '../telemetry/time.ts';
@@ -57,9 +57,8 @@ export interface UiContext {
 export function registerUiRoutes(server: Server, ctx: UiContext): void {
   const files = new Map<string, StaticFile>();
   for (const file of listFiles(UI_STATIC_DIR)) {
-    const rel = relative(UI_STATIC_DIR, file).split(sep).join('/');
     const contentType = CONTENT_TYPES[extname(file).toLowerCase()];
-    if (contentType) files.set(`/ui/${rel}`, { path: file, contentType, cacheControl: 'no-cache' });
+    if (contentType) files.set(`/ui/${basename(file)}`, { path: file, contentType, cacheControl: 'no-cache' });
   }
   for (const [urlPath, file] of vendorFiles()) files.set(urlPath, file);
 
@@ -75,25 +74,17 @@ export function registerUiRoutes(server: Server, ctx: UiContext): void {
     return { status: 200, raw: body, contentType: file.contentType, headers };
   };
 
+  // One path segment per parameter: `/` and `%2F` can never walk into another directory.
   server.route('GET', '/', (req) => serve('/ui/index.html', req));
   server.route('GET', '/ui', () => redirect('/'));
-  server.route('GET', '/ui/', () => redirect('/'));
-  server.route('GET', '/ui/*', (req) => serve(decodePath(req.path), req));
+  server.route('GET', '/ui/:file', (req) => (req.params.file === '' ? redirect('/') : serve(`/ui/${req.params.file}`, req)));
+  server.route('GET', '/ui/vendor/:file', (req) => serve(`/ui/vendor/${req.params.file}`, req));
 
   server.route('GET', '/v1/strata/spans/:span_id/logs', (req) => ok({ data: spanLogs(ctx.store, req.params.span_id!) }));
 }
 
 function redirect(location: string): RawResponse {
   return { status: 302, raw: '', contentType: 'text/plain; charset=utf-8', headers: { location } };
-}
-
-/** A malformed escape leaves the path as sent: it then names no file. */
-function decodePath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {
@@ -109,21 +100,13 @@ function load(path: string): { body: Uint8Array; etag: string } {
   return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
 }
 
+/** The directory's own regular files (it is flat by design), dot files left out. */
 function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  let entries;
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => join(dir, e.name));
   } catch {
-    return out;
+    return [];
   }
-  for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(full));
-    else if (entry.isFile()) out.push(full);
-  }
-  return out;
 }
 
 /** uPlot's ES module build and stylesheet, as /ui/vendor/uplot.esm.js and /ui/vendor/uplot.min.css. */

@@ -116,7 +116,38 @@ function jsonBody(schema: TSchema): Record<string, TSchema> {
 }
 
 function routes(): Route[] {
-  return [...telemetryRoutes(), ...alphaRoutes(), ...ingestRoutes(), ...prometheusRoutes(), ...operationsRoutes()];
+  return [...telemetryRoutes(), ...alphaRoutes(), ...ingestRoutes(), ...prometheusRoutes(), ...operationsRoutes(), ...uiRoutes()];
+}
+
+/** The built-in web UI (src/server/ui.ts): public static files, and the one read route it adds. */
+function uiRoutes(): Route[] {
+  const tag = 'Web UI';
+  const file = (path: string, operationId: string, summary: string): Route => ({
+    method: 'get', path, operationId, tag, summary,
+    parameters: path.includes('{file}') ? [ID_PATH('file', 'File name')] : undefined,
+    success: { status: '200', description: 'The file (ETag; 304 on If-None-Match)', content: { 'text/html': Type.String(), 'text/javascript': Type.String(), 'text/css': Type.String() } },
+    errors: [404],
+  });
+  const WireLog = Type.Object({
+    timestamp: Type.String(), severity: Type.String(), message: Type.String(), trace_id: Type.String(), span_id: Type.String(),
+    attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }, { title: 'SpanLog' });
+  return [
+    file('/', 'ui_index', 'The web UI'),
+    {
+      method: 'get', path: '/ui', operationId: 'ui_redirect', tag, summary: 'Redirects to /',
+      success: { status: '302', description: 'To the web UI' }, errors: [],
+    },
+    file('/ui/{file}', 'ui_file', "The web UI's scripts, styles and images"),
+    file('/ui/vendor/{file}', 'ui_vendor_file', 'uPlot (uplot.esm.js, uplot.min.css), served from node_modules'),
+    {
+      method: 'get', path: '/v1/strata/spans/{span_id}/logs', operationId: 'span_logs', tag, scope: 'telemetry.read',
+      summary: "A span's unstructured logs, oldest first (strata-specific; read from the span's time window)",
+      parameters: [ID_PATH('span_id', 'Span id')],
+      success: { status: '200', description: 'The logs', content: jsonBody(Type.Object({ data: Type.Array(WireLog) }, { title: 'SpanLogsResponse' })) },
+      errors: [401, 403, 404],
+    },
+  ];
 }
 
 function telemetryRoutes(): Route[] {

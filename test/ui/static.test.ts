@@ -83,9 +83,11 @@ describe('UI static files', () => {
   });
 
   it('redirects /ui to the app', async () => {
-    const res = await fetch(`${server.url}/ui`, { redirect: 'manual' });
-    expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/');
+    for (const path of ['/ui', '/ui/']) {
+      const res = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      expect(res.status, path).toBe(302);
+      expect(res.headers.get('location'), path).toBe('/');
+    }
   });
 });
 
