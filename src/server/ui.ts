@@ -77,7 +77,8 @@ export function registerUiRoutes(server: Server, ctx: UiContext): void {
   // One path segment per parameter: `/` and `%2F` can never walk into another directory.
   server.route('GET', '/', (req) => serve('/ui/index.html', req));
   server.route('GET', '/ui', () => redirect('/'));
-  server.route('GET', '/ui/:file', (req) => (req.params.file === '' ? redirect('/') : serve(`/ui/${req.params.file}`, req)));
+  server.route('GET', '/ui/', () => redirect('/'));
+  server.route('GET', '/ui/:file', (req) => serve(`/ui/${req.params.file}`, req));
   server.route('GET', '/ui/vendor/:file', (req) => serve(`/ui/vendor/${req.params.file}`, req));
 
   server.route('GET', '/v1/strata/spans/:span_id/logs', (req) => ok({ data: spanLogs(ctx.store, req.params.span_id!) }));

@@ -134,10 +134,10 @@ function uiRoutes(): Route[] {
   }, { title: 'SpanLog' });
   return [
     file('/', 'ui_index', 'The web UI'),
-    {
-      method: 'get', path: '/ui', operationId: 'ui_redirect', tag, summary: 'Redirects to /',
+    ...['/ui', '/ui/'].map((path, i): Route => ({
+      method: 'get', path, operationId: `ui_redirect${i ? '_slash' : ''}`, tag, summary: 'Redirects to /',
       success: { status: '302', description: 'To the web UI' }, errors: [],
-    },
+    })),
     file('/ui/{file}', 'ui_file', "The web UI's scripts, styles and images"),
     file('/ui/vendor/{file}', 'ui_vendor_file', 'uPlot (uplot.esm.js, uplot.min.css), served from node_modules'),
     {
