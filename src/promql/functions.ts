@@ -159,9 +159,9 @@ function unwrapParens(e: Expr): Expr {
 }
 
 /**
- * A function over a range vector, evaluated series by series: the window
- * [t - offset - range, t - offset] slides along each series' samples with two moving
- * indices, so every sample is visited a constant number of times across all steps.
+ * A function over a range vector, evaluated series by series from one read of the
+ * source: the window [t - offset - range, t - offset] slides along each series' samples
+ * with two indices that only move forward, so no step searches the series again.
  */
 function rangeFunctionSeries(call: Call, matrixArg: number, ctx: CallContext, fn: RangeFunction): StepSeries[] {
   const ms = unwrapParens(call.args[matrixArg]) as MatrixSelector;
