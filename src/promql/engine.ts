@@ -12,11 +12,19 @@
  * unsupported constructs, bad parameters) or `execution` (HTTP 422: e.g. many-to-many
  * matching); its message is the API's `error` text.
  *
+ * Value strings are printed as the HTTP API prints them: shortest round-trip digits, in
+ * exponent form below 1e-6 and from 1e21 on for vectors and matrices (jsonutil), plain
+ * for scalars; +Inf, -Inf, NaN. Instant vectors list series in evaluation order, range
+ * matrices sorted by label set.
+ *
+ * Also for the HTTP layer: parseMetricSelector (parse.ts) for match[] parameters,
+ * SampleSource/ArraySource (source.ts) for the data.
+ *
  * Evaluation follows Prometheus' engine: every node is evaluated once over the whole step
  * grid (an instant query is a grid of one step); each selector reads the source once for
  * the query's whole window and then walks its samples with moving indices.
  */
-import type { Expr } from './ast.ts';
+import { documentedType, type Expr } from './ast.ts';
 import { evalAggregation } from './aggregations.ts';
 import { evalBinary } from './binary.ts';
 import { badData, PromQLError } from './errors.ts';
@@ -32,13 +40,14 @@ import {
   type QueryResult,
 } from './result.ts';
 import { selectInstantVector, selectMatrix } from './selectors.ts';
-import { documentedType } from './ast.ts';
 import { typeOf } from './signatures.ts';
 import type { SampleSource } from './source.ts';
 import { assertDistinctLabelSets, type Grid, type StepSeries, type Value } from './vector.ts';
 
-export { PromQLError } from './errors.ts';
+export { PromQLError, type PromQLErrorType } from './errors.ts';
+export { parseMetricSelector } from './parse.ts';
 export type { MatrixSeries, QueryResult, SamplePair, VectorSample } from './result.ts';
+export { ArraySource, type SampleSource, type SeriesData } from './source.ts';
 
 export interface QueryOptions {
   /** How far back an instant selector looks for a sample; Prometheus' default is 5 minutes. */
