@@ -8,6 +8,7 @@
  *   strata_request_duration_seconds_*     a classic histogram (_bucket{le}, _sum, _count)
  * The same samples go to OpenMetrics text (for promtool) and to SeriesData (for our engine).
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { SeriesData } from '../../src/promql/source.ts';
 
 export const WORKLOAD_START_MS = Date.UTC(2024, 0, 1, 0, 0, 0);
@@ -34,23 +35,24 @@ function prng(seed: number): () => number {
 
 interface SeriesBuilder {
   labels: Record<string, string>;
-  lines: string[];
-  timestamps: number[];
+  /** The generated times, as written to the OpenMetrics text. */
+  writtenMs: number[];
   values: number[];
 }
 
 export interface Workload {
+  /** The samples as Prometheus stores them after reading the OpenMetrics text. */
   series: SeriesData[];
-  /** OpenMetrics text, samples of one metric name together, ending in `# EOF`. */
-  openMetrics: string;
   sampleCount: number;
+  /** Writes the OpenMetrics text: samples of one metric name together, then `# EOF`. */
+  writeOpenMetrics(path: string): void;
 }
 
 export function generateWorkload(): Workload {
   const random = prng(42);
   const byName = new Map<string, SeriesBuilder[]>();
   const builder = (labels: Record<string, string>): SeriesBuilder => {
-    const b: SeriesBuilder = { labels, lines: [], timestamps: [], values: [] };
+    const b: SeriesBuilder = { labels, writtenMs: [], values: [] };
     const list = byName.get(labels.__name__) ?? [];
     list.push(b);
     byName.set(labels.__name__, list);
@@ -114,34 +116,49 @@ export function generateWorkload(): Workload {
     }
   }
 
-  const text: string[] = [];
-  const series: SeriesData[] = [];
-  let sampleCount = 0;
-  for (const list of byName.values()) {
-    for (const b of list) {
-      text.push(...b.lines);
-      series.push({ labels: b.labels, timestamps: Float64Array.from(b.timestamps), values: Float64Array.from(b.values) });
-      sampleCount += b.values.length;
-    }
-  }
-  text.push('# EOF', '');
-  return { series, openMetrics: text.join('\n'), sampleCount };
+  const builders = [...byName.values()].flat();
+  return {
+    series: builders.map((b) => ({
+      labels: b.labels,
+      timestamps: Float64Array.from(b.writtenMs, (ms) => Math.trunc(Number(secondsText(ms)) * 1000)),
+      values: Float64Array.from(b.values),
+    })),
+    sampleCount: builders.reduce((n, b) => n + b.values.length, 0),
+    writeOpenMetrics(path: string) {
+      const fd = openSync(path, 'w');
+      try {
+        for (const b of builders) writeSync(fd, openMetricsLines(b));
+        writeSync(fd, '# EOF\n');
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+function add(b: SeriesBuilder, ms: number, value: number): void {
+  b.writtenMs.push(ms);
+  b.values.push(value);
 }
 
 /**
- * Records one sample both ways. The timestamp goes out as seconds with milliseconds and
- * comes back as Prometheus reads it, int64(seconds * 1000), so both sides hold exactly
- * the same instant even where that multiplication rounds down.
+ * A time as OpenMetrics seconds with milliseconds. Prometheus reads it back as
+ * int64(seconds * 1000), which can land a millisecond early; the series we hand our engine
+ * are converted the same way, so both sides hold exactly the same instants.
  */
-function add(b: SeriesBuilder, ms: number, value: number): void {
-  const seconds = `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+function secondsText(ms: number): string {
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+}
+
+function openMetricsLines(b: SeriesBuilder): string {
   const labelText = Object.entries(b.labels)
     .filter(([k]) => k !== '__name__')
     .map(([k, v]) => `${k}="${v}"`)
     .join(',');
-  b.lines.push(`${b.labels.__name__}{${labelText}} ${formatValue(value)} ${seconds}`);
-  b.timestamps.push(Math.trunc(Number(seconds) * 1000));
-  b.values.push(value);
+  const prefix = `${b.labels.__name__}{${labelText}} `;
+  let out = '';
+  for (let i = 0; i < b.values.length; i++) out += `${prefix}${formatValue(b.values[i])} ${secondsText(b.writtenMs[i])}\n`;
+  return out;
 }
 
 function formatValue(v: number): string {

@@ -45,7 +45,7 @@ if (missing.length > 0) {
       const workload = generateWorkload();
       source = new ArraySource(workload.series);
       const input = join(dir, 'workload.om');
-      writeFileSync(input, workload.openMetrics);
+      workload.writeOpenMetrics(input);
       const blocks = join(dir, 'data');
       const created = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, blocks], { encoding: 'utf8' });
       if (created.status !== 0) throw new Error(`promtool failed: ${created.stderr}`);
