@@ -181,6 +181,52 @@ describe('strata query', () => {
   });
 });
 
+describe('strata query PROMQL against a Prometheus-shaped API', () => {
+  it('asks /api/v1/query (instant) or /api/v1/query_range (with --start) and prints the samples', async () => {
+    const { createServer } = await import('node:http');
+    const asked: URL[] = [];
+    const stub = createServer((req, res) => {
+      const u = new URL(req.url!, 'http://stub');
+      asked.push(u);
+      res.setHeader('content-type', 'application/json');
+      if (u.searchParams.get('query') === 'bad(') {
+        res.statusCode = 400;
+        return res.end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error: unclosed left parenthesis' }));
+      }
+      const data = u.pathname === '/api/v1/query'
+        ? { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'a' }, value: [1700000000, '1'] }, { metric: { job: 'b' }, value: [1700000000, '0.5'] }] }
+        : { resultType: 'matrix', result: [{ metric: { job: 'a' }, values: [[1700000000, '1'], [1700000060, '2']] }] };
+      res.end(JSON.stringify({ status: 'success', data }));
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    const stubUrl = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
+    try {
+      const instant = await strata(['query', 'up', '--time', '1700000000', '--url', stubUrl]);
+      expect(instant.status).toBe(0);
+      expect(instant.stdout).toBe([
+        'series       time                      value',
+        '-----------  ------------------------  -----',
+        'up{job="a"}  2023-11-14T22:13:20.000Z      1',
+        '{job="b"}    2023-11-14T22:13:20.000Z    0.5',
+        '',
+      ].join('\n'));
+      expect(asked[0]!.pathname).toBe('/api/v1/query');
+      expect(asked[0]!.searchParams.get('time')).toBe('1700000000');
+
+      const range = await strata(['query', 'rate(x[5m])', '--start', '1700000000', '--end', '1700000600', '--step', '1m', '--json', '--url', stubUrl]);
+      expect(range.status).toBe(0);
+      expect(JSON.parse(range.stdout).data.resultType).toBe('matrix');
+      expect(Object.fromEntries(asked[1]!.searchParams)).toEqual({ query: 'rate(x[5m])', start: '1700000000', end: '1700000600', step: '60' });
+
+      const bad = await strata(['query', 'bad(', '--url', stubUrl]);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain('HTTP 400: parse error: unclosed left parenthesis');
+    } finally {
+      stub.close();
+    }
+  });
+});
+
 describe('strata export', () => {
   it('saves matching spans to a dataset and prints the rows written', async () => {
     const inference = sample.filter((l) => l.payload?.name === 'inference').length;

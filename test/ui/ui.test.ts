@@ -235,6 +235,7 @@ describe.skipIf(!chromiumAvailable)(chromiumAvailable ? 'browser UI' : `browser 
     if (probe.status === 404) {
       expect(await page.locator('#tab-promql').isDisabled()).toBe(true);
       await expect.poll(() => page.locator('.hint').first().textContent()).toContain('PromQL needs the Prometheus API');
+      await promqlAgainstStub(page);
       return;
     }
     await page.goto(`${server.url}/#/metrics?mode=promql&range=1h&q=${encodeURIComponent('sum by (model_id) (count_over_time(prompt_tokens[10m]))')}`);
@@ -242,6 +243,41 @@ describe.skipIf(!chromiumAvailable)(chromiumAvailable ? 'browser UI' : `browser 
     expect(await page.locator('.chart-box').getAttribute('data-series-count')).toBe('2');
     await screenshot(page, 'metrics-promql');
   });
+
+  /** The PromQL path of the explorer against Prometheus-shaped answers, while this server has no /api/v1. */
+  async function promqlAgainstStub(page: Browser['page']): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    const values = (k: number) => Array.from({ length: 30 }, (_, i) => [now - 3600 + i * 120, String(k * 10 + (i % 7))]);
+    let asked: URLSearchParams | null = null;
+    await page.route('**/api/v1/status/buildinfo', (route) => route.fulfill({ json: { status: 'success', data: { version: '2.42.0' } } }));
+    await page.route('**/api/v1/label/__name__/values', (route) => route.fulfill({ json: { status: 'success', data: ['prompt_tokens', 'completion_tokens'] } }));
+    const queryRange = (url: URL) => url.pathname === '/api/v1/query_range';
+    await page.route(queryRange, (route) => {
+      asked = new URL(route.request().url()).searchParams;
+      route.fulfill({ json: { status: 'success', data: { resultType: 'matrix', result: [1, 2, 3].map((k) => ({ metric: { model_id: `m${k}` }, values: values(k) })) } } });
+    });
+    try {
+      // A fresh document: the UI asks whether the server has PromQL once per page load.
+      await page.goto('about:blank');
+      await page.goto(`${server.url}/#/metrics?mode=promql&range=1h&q=${encodeURIComponent('sum by (model_id) (rate(prompt_tokens[5m]))')}`);
+      await page.waitForSelector('.chart-box[data-series-count]');
+      expect(await page.locator('.chart-box').getAttribute('data-series-count')).toBe('3');
+      expect(await page.locator('.u-legend .u-series').count()).toBe(4);
+      expect(await page.locator('.u-legend .u-series .u-label').allTextContents()).toEqual(['time', '{model_id="m1"}', '{model_id="m2"}', '{model_id="m3"}']);
+      expect(asked!.get('query')).toBe('sum by (model_id) (rate(prompt_tokens[5m]))');
+      expect(Number(asked!.get('end')) - Number(asked!.get('start'))).toBe(3600);
+      expect(await page.locator('#tab-promql').isDisabled()).toBe(false);
+      expect(await page.locator('#metric-names option').count()).toBe(2);
+      // A Prometheus error shows its message.
+      await page.unroute(queryRange);
+      await page.route(queryRange, (route) => route.fulfill({ status: 400, json: { status: 'error', errorType: 'bad_data', error: 'parse error: unexpected end of input' } }));
+      await page.goto(`${server.url}/#/metrics?mode=promql&range=1h&q=${encodeURIComponent('sum(')}`);
+      await page.waitForSelector('.alert.error');
+      expect(await page.locator('.alert.error').textContent()).toContain('parse error: unexpected end of input');
+    } finally {
+      await page.unrouteAll();
+    }
+  }
 
   it('exports the current span query to a dataset', async () => {
     const { page } = browser;
