@@ -10,6 +10,7 @@ import { C1, unpack } from 'msgpackr';
 import type { IngestBatch } from '../storage/events.ts';
 import { badRequest } from './errors.ts';
 import { DEFAULT_TTL_SECONDS, toIngestBatch } from './ingest.ts';
+import { fastMetricEventsBatch } from './msgpack-metric-events.ts';
 import { validateIngest } from './schema.ts';
 
 export type IngestFormat = 'json' | 'msgpack';
@@ -36,8 +37,15 @@ export function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-/** Any ingest body (one event, `{events}`, `{series}`) to a batch; ApiError 400 when anything in it is invalid. */
+/**
+ * Any ingest body (one event, `{events}`, `{series}`) to a batch; ApiError 400 when anything
+ * in it is invalid. msgpack batches of metric events take the fast path when they can.
+ */
 export function decodeIngestBatch(bytes: Uint8Array | null, format: IngestFormat, defaultTtlSeconds = DEFAULT_TTL_SECONDS): IngestBatch {
+  if (format === 'msgpack' && bytes !== null) {
+    const fast = fastMetricEventsBatch(bytes, defaultTtlSeconds);
+    if (fast) return fast;
+  }
   const value = bytes === null ? undefined : format === 'msgpack' ? unpackMsgpack(bytes) : parseJson(bytes);
   return ingestBatchFromValue(value, defaultTtlSeconds);
 }

@@ -48,7 +48,17 @@ export class SeriesGrouper {
     metric: string, attributes: Attributes | null | undefined, unit: string, ts: number, value: number,
     traceId: string | null = null, spanId: string | null = null,
   ): void {
-    const group = this.groupFor(metric, attributes, unit);
+    this.addToGroup(this.groupFor(metric, attributes, unit), ts, value, traceId, spanId);
+  }
+
+  /** A new series for callers that tell series apart themselves (the fast msgpack path); returns its group. */
+  newGroup(metric: string, unit: string, labels: Record<string, string>): number {
+    this.groups.push({ metric, unit, labels, count: 0 });
+    return this.groups.length - 1;
+  }
+
+  /** One sample of a group from `newGroup` (or `add`). */
+  addToGroup(group: number, ts: number, value: number, traceId: string | null, spanId: string | null): void {
     const i = this.length;
     if (i === this.ts.length) this.grow();
     this.sampleGroup[i] = group;
@@ -105,8 +115,7 @@ export class SeriesGrouper {
     }
     let group = this.groupOf.get(key);
     if (group === undefined) {
-      group = this.groups.length;
-      this.groups.push({ metric, unit, labels: metricLabels(attributes), count: 0 });
+      group = this.newGroup(metric, unit, metricLabels(attributes));
       this.groupOf.set(key, group);
     }
     return group;

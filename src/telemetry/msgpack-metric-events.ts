@@ -1,0 +1,423 @@
+/**
+ * The fast path for the commonest high-volume body: `{events: [metric events], ttl_seconds?}`
+ * in plain msgpack. It reads the bytes once, straight into series columns, without an object
+ * per event: numbers are read in place, and a label set is recognised by its bytes — the
+ * encoded metric, unit and attributes map are hashed and compared, and a set seen before
+ * (in this batch or an earlier one) costs that one lookup, with no strings built for it.
+ *
+ * It only takes what it is sure of. Anything else — another event type, msgpackr records or
+ * typed arrays, an unknown or repeated field, 64-bit or float32 numbers, invalid UTF-8, any
+ * value the schema would refuse — makes it return null, and the general path (msgpackr +
+ * the schema) decides, with its error messages. So it accepts only bodies the schema
+ * accepts and converts them as the general path does (test/ingest/fast-events.test.ts
+ * checks the two against each other on random bodies).
+ */
+import type { IngestBatch } from '../storage/events.ts';
+import { SeriesGrouper } from './series-grouper.ts';
+import { epochMillisToMicros, msgpackTimestampToMicros, parseIsoTimestamp } from './time.ts';
+
+/** Thrown inside the reader when the body leaves the fast path; never escapes this module. */
+class NotFast extends Error {}
+const NOT_FAST = new NotFast();
+
+const F_TYPE = 1, F_TRACE = 2, F_SPAN = 4, F_TIMESTAMP = 8, F_METRIC = 16, F_VALUE = 32, F_UNIT = 64, F_ATTRIBUTES = 128;
+const REQUIRED = F_TYPE | F_TRACE | F_SPAN | F_TIMESTAMP | F_METRIC | F_VALUE | F_UNIT;
+
+const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const EVENT_FIELDS: [Uint8Array, number][] = [
+  [ascii('type'), F_TYPE], [ascii('trace_id'), F_TRACE], [ascii('span_id'), F_SPAN], [ascii('timestamp'), F_TIMESTAMP],
+  [ascii('metric'), F_METRIC], [ascii('value'), F_VALUE], [ascii('unit'), F_UNIT], [ascii('attributes'), F_ATTRIBUTES],
+];
+/** EVENT_FIELDS indexed by name length. */
+const EVENT_FIELD_BY_LENGTH: ([Uint8Array, number][] | undefined)[] = [];
+for (const entry of EVENT_FIELDS) (EVENT_FIELD_BY_LENGTH[entry[0].length] ??= []).push(entry);
+const EVENTS_KEY = ascii('events');
+const TTL_KEY = ascii('ttl_seconds');
+const METRIC_TYPE = ascii('metric');
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A label set seen before, by the bytes of its metric, unit and attributes. */
+interface KnownSeries {
+  hash: number;
+  key: Uint8Array;
+  metricLength: number;
+  unitLength: number;
+  metric: string;
+  unit: string;
+  labels: Record<string, string>;
+  /** The batch that last used it, and its group there. */
+  batch: number;
+  group: number;
+  next: KnownSeries | null;
+}
+
+/** Process-wide, so a label set is decoded once however many batches repeat it; cleared when large. */
+const known = new Map<number, KnownSeries>();
+const MAX_KNOWN = 200_000;
+let batchCounter = 0;
+
+/** The batch, or null when the body is not one the fast path is sure of. */
+export function fastMetricEventsBatch(bytes: Uint8Array, defaultTtlSeconds: number): IngestBatch | null {
+  try {
+    return new MetricEventsReader(bytes).readBody(defaultTtlSeconds);
+  } catch (error) {
+    if (error instanceof NotFast) return null;
+    throw error;
+  }
+}
+
+class MetricEventsReader {
+  private pos = 0;
+  /** Byte length of the string `string()` last stepped over (a field, not a returned pair: no allocation per string). */
+  private strLength = 0;
+  private readonly view: DataView;
+  private readonly batch = ++batchCounter;
+  /** The previous event's ids, reused while the bytes repeat (events of one span come together). */
+  private lastTrace = { start: -1, length: 0, value: '' };
+  private lastSpan = { start: -1, length: 0, value: '' };
+
+  constructor(private readonly src: Uint8Array) {
+    this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  }
+
+  readBody(defaultTtlSeconds: number): IngestBatch {
+    const fields = this.mapHeader();
+    let ttlSeconds = defaultTtlSeconds;
+    let grouper: SeriesGrouper | null = null;
+    for (let f = 0; f < fields; f++) {
+      const start = this.string();
+      if (this.bytesEqual(start, this.strLength, EVENTS_KEY) && grouper === null) {
+        grouper = this.readEvents();
+      } else if (this.bytesEqual(start, this.strLength, TTL_KEY)) {
+        const ttl = this.number();
+        if (!Number.isInteger(ttl) || ttl < 0) throw NOT_FAST;
+        ttlSeconds = ttl;
+      } else {
+        throw NOT_FAST;
+      }
+    }
+    if (grouper === null || this.pos !== this.src.length) throw NOT_FAST;
+    return { ttlSeconds, events: [], series: grouper.samples > 0 ? grouper.finish() : [] };
+  }
+
+  private readEvents(): SeriesGrouper {
+    const count = this.arrayHeader();
+    const grouper = new SeriesGrouper(count);
+    for (let i = 0; i < count; i++) this.readEvent(grouper);
+    return grouper;
+  }
+
+  private readEvent(grouper: SeriesGrouper): void {
+    const fields = this.mapHeader();
+    let seen = 0;
+    let traceId = '', spanId = '', ts = 0, value = 0;
+    let metricStart = 0, metricLength = 0, unitStart = 0, unitLength = 0, attributesStart = 0, attributesEnd = 0;
+    for (let f = 0; f < fields; f++) {
+      const field = this.fieldName();
+      if ((seen & field) !== 0) throw NOT_FAST;
+      seen |= field;
+      switch (field) {
+        case F_TYPE:
+          if (!this.bytesEqual(this.string(), this.strLength, METRIC_TYPE)) throw NOT_FAST;
+          break;
+        case F_TRACE: traceId = this.id(this.lastTrace); break;
+        case F_SPAN: spanId = this.id(this.lastSpan); break;
+        case F_TIMESTAMP: ts = this.timestampMicros(); break;
+        case F_METRIC:
+          metricStart = this.string();
+          metricLength = this.strLength;
+          if (metricLength === 0) throw NOT_FAST;
+          break;
+        case F_VALUE:
+          value = this.number();
+          if (!Number.isFinite(value)) throw NOT_FAST;
+          break;
+        case F_UNIT:
+          unitStart = this.string();
+          unitLength = this.strLength;
+          break;
+        case F_ATTRIBUTES:
+          attributesStart = this.pos;
+          this.skipAttributes();
+          attributesEnd = this.pos;
+          break;
+      }
+    }
+    if ((seen & REQUIRED) !== REQUIRED) throw NOT_FAST;
+    const series = this.seriesOf(metricStart, metricLength, unitStart, unitLength, attributesStart, attributesEnd);
+    if (series.batch !== this.batch) {
+      series.batch = this.batch;
+      series.group = grouper.newGroup(series.metric, series.unit, series.labels);
+    }
+    grouper.addToGroup(series.group, ts, value, traceId, spanId);
+  }
+
+  /** The known series for these byte ranges, decoding and remembering them on first sight. */
+  private seriesOf(metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrEnd: number): KnownSeries {
+    const src = this.src;
+    let h = 0x811c9dc5 ^ metricLength ^ (unitLength << 16);
+    for (let i = metricStart, end = metricStart + metricLength; i < end; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+    for (let i = unitStart, end = unitStart + unitLength; i < end; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+    for (let i = attrStart; i < attrEnd; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+    const attrLength = attrEnd - attrStart;
+    for (let s = known.get(h) ?? null; s !== null; s = s.next) {
+      if (s.metricLength === metricLength && s.unitLength === unitLength && s.key.length === metricLength + unitLength + attrLength &&
+        this.keyEquals(s.key, metricStart, metricLength, 0) && this.keyEquals(s.key, unitStart, unitLength, metricLength) &&
+        this.keyEquals(s.key, attrStart, attrLength, metricLength + unitLength)) return s;
+    }
+    const key = new Uint8Array(metricLength + unitLength + attrLength);
+    key.set(src.subarray(metricStart, metricStart + metricLength), 0);
+    key.set(src.subarray(unitStart, unitStart + unitLength), metricLength);
+    key.set(src.subarray(attrStart, attrEnd), metricLength + unitLength);
+    const series: KnownSeries = {
+      hash: h, key, metricLength, unitLength,
+      metric: this.text(metricStart, metricLength), unit: this.text(unitStart, unitLength),
+      labels: attrLength === 0 ? {} : this.labelsAt(attrStart),
+      batch: 0, group: 0, next: known.get(h) ?? null,
+    };
+    if (known.size >= MAX_KNOWN) known.clear();
+    known.set(h, series);
+    return series;
+  }
+
+  private keyEquals(key: Uint8Array, start: number, length: number, keyOffset: number): boolean {
+    const src = this.src;
+    for (let i = 0; i < length; i++) if (src[start + i] !== key[keyOffset + i]) return false;
+    return true;
+  }
+
+  // ---- attributes ----
+
+  /** Checks an attributes value (nil or a map of string -> string/number/bool/nil) and steps over it. */
+  private skipAttributes(): void {
+    if (this.src[this.pos] === 0xc0) {
+      this.pos++;
+      return;
+    }
+    const fields = this.mapHeader();
+    for (let f = 0; f < fields; f++) {
+      this.string();
+      this.skipPrimitive();
+    }
+  }
+
+  private skipPrimitive(): void {
+    const b = this.byte();
+    if (b === 0xc0 || b === 0xc2 || b === 0xc3) return;
+    this.pos--;
+    // A string is only decoded (and its UTF-8 checked) by labelsAt, when the label set is new.
+    if (isStringHeader(b)) this.string();
+    else if (!Number.isFinite(this.number())) throw NOT_FAST;
+  }
+
+  /** The labels of an attributes map (already checked by skipAttributes): values stringified, nulls and `__*` keys left out. */
+  private labelsAt(start: number): Record<string, string> {
+    const saved = this.pos;
+    this.pos = start;
+    const labels: Record<string, string> = {};
+    if (this.src[this.pos] === 0xc0) {
+      this.pos = saved;
+      return labels;
+    }
+    const fields = this.mapHeader();
+    const names = new Set<string>();
+    for (let f = 0; f < fields; f++) {
+      const nameStart = this.string();
+      const name = this.text(nameStart, this.strLength);
+      // A repeated key (msgpackr keeps the last) or __proto__ (not a plain property): the general path knows.
+      if (names.has(name) || name === '__proto__') throw NOT_FAST;
+      names.add(name);
+      const value = this.primitiveText();
+      if (value !== null && !name.startsWith('__')) labels[name] = value;
+    }
+    this.pos = saved;
+    return labels;
+  }
+
+  /** A primitive as a label value (String() of it), null for nil. */
+  private primitiveText(): string | null {
+    const b = this.byte();
+    if (b === 0xc0) return null;
+    if (b === 0xc2) return 'false';
+    if (b === 0xc3) return 'true';
+    this.pos--;
+    if (isStringHeader(b)) return this.text(this.string(), this.strLength);
+    return String(this.number());
+  }
+
+  // ---- values ----
+
+  private id(last: { start: number; length: number; value: string }): string {
+    const start = this.string();
+    const length = this.strLength;
+    if (length === 0) throw NOT_FAST;
+    if (last.length === length && last.start >= 0 && this.sameBytes(last.start, start, length)) {
+      last.start = start;
+      return last.value;
+    }
+    last.start = start;
+    last.length = length;
+    last.value = this.text(start, length);
+    return last.value;
+  }
+
+  private timestampMicros(): number {
+    const b = this.src[this.pos];
+    if (b === undefined) throw NOT_FAST;
+    try {
+      if (isStringHeader(b)) return parseIsoTimestamp(this.text(this.string(), this.strLength));
+      if (b === 0xd6 || b === 0xd7 || b === 0xc7) return msgpackTimestampToMicros(this.timestampExtension());
+      if (b === 0xcf || b === 0xd3) return epochMillisToMicros(this.int64(b === 0xd3));
+      return Math.round(epochMillisToMicros(this.number()));
+    } catch (error) {
+      if (error instanceof NotFast) throw error;
+      throw NOT_FAST;
+    }
+  }
+
+  /** The payload of a msgpack timestamp extension (type -1): fixext 4, fixext 8 or ext 8 of 12 bytes. */
+  private timestampExtension(): Uint8Array {
+    const b = this.byte();
+    const length = b === 0xd6 ? 4 : b === 0xd7 ? 8 : this.byte();
+    if (this.byte() !== 0xff) throw NOT_FAST;
+    const start = this.pos;
+    this.skip(length);
+    return this.src.subarray(start, start + length);
+  }
+
+  /** An epoch-ms uint64 or int64, as msgpackr reads it (a BigInt), for the schema path's conversion. */
+  private int64(signed: boolean): bigint {
+    this.pos++;
+    const high = this.u32();
+    const bits = (BigInt(high) << 32n) | BigInt(this.u32());
+    return signed ? BigInt.asIntN(64, bits) : bits;
+  }
+
+  /** Any msgpack number the general path reads as a JS number (not uint64/int64, which become BigInt; not float32). */
+  private number(): number {
+    const b = this.byte();
+    if (b <= 0x7f) return b;
+    if (b >= 0xe0) return b - 0x100;
+    const at = this.pos;
+    switch (b) {
+      case 0xcb: this.skip(8); return this.view.getFloat64(at);
+      case 0xcc: this.skip(1); return this.view.getUint8(at);
+      case 0xcd: this.skip(2); return this.view.getUint16(at);
+      case 0xce: this.skip(4); return this.view.getUint32(at);
+      case 0xd0: this.skip(1); return this.view.getInt8(at);
+      case 0xd1: this.skip(2); return this.view.getInt16(at);
+      case 0xd2: this.skip(4); return this.view.getInt32(at);
+      default: throw NOT_FAST;
+    }
+  }
+
+  // ---- structure ----
+
+  /** Which event field a key names: picked by length and first byte, then compared whole. */
+  private fieldName(): number {
+    const start = this.string();
+    const length = this.strLength;
+    const candidate = length < EVENT_FIELD_BY_LENGTH.length ? EVENT_FIELD_BY_LENGTH[length] : undefined;
+    if (candidate) {
+      for (let i = 0; i < candidate.length; i++) {
+        const [name, field] = candidate[i]!;
+        if (name[0] === this.src[start] && this.bytesEqual(start, length, name)) return field;
+      }
+    }
+    throw NOT_FAST;
+  }
+
+  private mapHeader(): number {
+    const b = this.byte();
+    if ((b & 0xf0) === 0x80) return b & 0x0f;
+    if (b === 0xde) return this.u16();
+    if (b === 0xdf) return this.u32();
+    throw NOT_FAST;
+  }
+
+  private arrayHeader(): number {
+    const b = this.byte();
+    if ((b & 0xf0) === 0x90) return b & 0x0f;
+    if (b === 0xdc) return this.u16();
+    if (b === 0xdd) return this.u32();
+    throw NOT_FAST;
+  }
+
+  /** Steps over a string, not decoding it: returns where its bytes start and sets `strLength`. */
+  private string(): number {
+    const b = this.byte();
+    let length: number;
+    if ((b & 0xe0) === 0xa0) length = b & 0x1f;
+    else if (b === 0xd9) length = this.byte();
+    else if (b === 0xda) length = this.u16();
+    else if (b === 0xdb) length = this.u32();
+    else throw NOT_FAST;
+    const start = this.pos;
+    this.skip(length);
+    this.strLength = length;
+    return start;
+  }
+
+  /** UTF-8 text of a byte range: ASCII built directly, anything else through a strict decoder (invalid UTF-8 is not fast). */
+  private text(start: number, length: number): string {
+    const src = this.src;
+    let out = '';
+    for (let i = start, end = start + length; i < end; i++) {
+      const c = src[i]!;
+      if (c >= 0x80) {
+        try {
+          return UTF8.decode(src.subarray(start, end));
+        } catch {
+          throw NOT_FAST;
+        }
+      }
+      out += String.fromCharCode(c);
+    }
+    return out;
+  }
+
+  private bytesEqual(start: number, length: number, expected: Uint8Array): boolean {
+    if (length !== expected.length) return false;
+    const src = this.src;
+    for (let i = 0; i < length; i++) if (src[start + i] !== expected[i]) return false;
+    return true;
+  }
+
+  private sameBytes(a: number, b: number, length: number): boolean {
+    const src = this.src;
+    for (let i = 0; i < length; i++) if (src[a + i] !== src[b + i]) return false;
+    return true;
+  }
+
+  private u16(): number {
+    const at = this.pos;
+    this.skip(2);
+    return this.view.getUint16(at);
+  }
+
+  private u32(): number {
+    const at = this.pos;
+    this.skip(4);
+    return this.view.getUint32(at);
+  }
+
+  private byte(): number {
+    if (this.pos >= this.src.length) throw NOT_FAST;
+    return this.src[this.pos++]!;
+  }
+
+  /** Steps over `length` bytes, which must be there. */
+  private skip(length: number): void {
+    if (this.pos + length > this.src.length) throw NOT_FAST;
+    this.pos += length;
+  }
+}
+
+function isStringHeader(b: number): boolean {
+  return (b & 0xe0) === 0xa0 || b === 0xd9 || b === 0xda || b === 0xdb;
+}
+
+/** For tests: forget the label sets seen so far. */
+export function forgetKnownSeries(): void {
+  known.clear();
+}
