@@ -62,7 +62,7 @@ export function parseMetricSelector(input: string): Matcher[] {
 /** The expression node of lezer's parse, or the first lexer or syntax error as Prometheus words it. */
 function parseTree(query: string): SyntaxNode {
   if (/^(\s|#[^\n]*)*$/.test(query)) throw parseError(query, 0, 'no expression found in input');
-  const tree = parser.parse(withoutTrailingDots(query));
+  const tree = parser.parse(forLezer(query));
   const syntaxError = firstErrorNode(tree.topNode);
   const lexError = firstLexError(query);
   // Prometheus' lexer stops at its error before the grammar sees what follows (+1: an
@@ -75,13 +75,19 @@ function parseTree(query: string): SyntaxNode {
 }
 
 /**
- * 2.42 reads `1.` as a number; lezer's tokenizer does not. Blanking such a dot keeps the
- * value and every character position (strings and comments are left alone).
+ * Rewrites, keeping every character position, the two places where lezer's grammar
+ * (Prometheus 3) cannot read 2.42 syntax: numbers with a trailing dot (`1.`), which become
+ * `1 `, and holt_winters (renamed in Prometheus 3), which lezer reads as a call of
+ * `rate` padded with spaces; the converter takes function names from the original text.
+ * Strings and comments are left alone.
  */
-function withoutTrailingDots(query: string): string {
+function forLezer(query: string): string {
   return query.replace(
     /("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|#[^\n]*|[A-Za-z_:][A-Za-z0-9_:]*)|(?<![0-9.])([0-9]+)\.(?![0-9A-Za-z_])/g,
-    (match, skipped: string | undefined, digits: string | undefined) => (skipped !== undefined ? match : `${digits} `),
+    (match, token: string | undefined, digits: string | undefined) => {
+      if (token === undefined) return `${digits} `;
+      return token === 'holt_winters' ? 'rate'.padEnd(token.length) : match;
+    },
   );
 }
 
@@ -408,7 +414,8 @@ class Converter {
 
   private call(node: SyntaxNode): Call {
     const [identifier, body] = exprChildren(node);
-    const name = this.text(identifier);
+    // From the original text: forLezer() may have renamed the function.
+    const name = this.query.slice(identifier.from, body.from).trim();
     // `start` and `end` are keywords (of the @ modifier) in 2.42, never function names.
     if (name === 'start' || name === 'end') throw parseError(this.query, body.from, 'unexpected "("');
     if (!(name in PROMETHEUS_FUNCTIONS)) {

@@ -1,3 +1,4 @@
+import { executionError } from './errors.ts';
 import { quantile } from './quantile.ts';
 
 /**
@@ -45,6 +46,7 @@ export const RANGE_FUNCTIONS: Readonly<Record<string, RangeFunction>> = {
   resets,
   deriv,
   predict_linear: predictLinear,
+  holt_winters: holtWinters,
 };
 
 /**
@@ -213,6 +215,38 @@ function predictLinear(w: Window, [duration]: readonly number[]): number | undef
   if (w.hi - w.lo < 2) return undefined;
   const { slope, intercept } = linearRegression(w, w.evalMs);
   return slope * duration + intercept;
+}
+
+/**
+ * Double exponential smoothing with smoothing factor sf and trend factor tf, both in
+ * (0, 1); out-of-range factors fail the query as they do in 2.42.
+ */
+function holtWinters(w: Window, [sf, tf]: readonly number[]): number | undefined {
+  if (sf <= 0 || sf >= 1) {
+    throw executionError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${goFormatFixed(sf)}`);
+  }
+  if (tf <= 0 || tf >= 1) throw executionError(`invalid trend factor. Expected: 0 < tf < 1, got: ${goFormatFixed(tf)}`);
+  if (w.hi - w.lo < 2) return undefined;
+  const v = w.values;
+  let s0 = 0;
+  let s1 = v[w.lo];
+  let b = v[w.lo + 1] - v[w.lo];
+  for (let i = 1; i < w.hi - w.lo; i++) {
+    const x = sf * v[w.lo + i];
+    // The trend at the previous point (calcTrendValue); the first one is the raw slope.
+    if (i - 1 !== 0) b = tf * (s1 - s0) + (1 - tf) * b;
+    const y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+/** Go's %f: six decimals. */
+function goFormatFixed(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return v.toFixed(6);
 }
 
 /** Least-squares fit of value over time (seconds since interceptMs), compensated sums. */

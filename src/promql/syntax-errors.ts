@@ -20,7 +20,6 @@ export function syntaxErrorAt(query: string, node: SyntaxNode): PromQLError {
   // lezer reads `f(x)` with an unknown `f` as a selector followed by junk at "(".
   if (query[node.from] === '(') {
     const name = /([A-Za-z_][A-Za-z0-9_:]*)\s*$/.exec(query.slice(0, node.from));
-    // lezer follows Prometheus 3, which renamed holt_winters.
     if (name && name[1] in PROMETHEUS_FUNCTIONS) throw badData(`unsupported function ${JSON.stringify(name[1])}`);
     if (name) return parseError(query, name.index, `unknown function with name ${JSON.stringify(name[1])}`);
   }

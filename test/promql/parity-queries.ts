@@ -54,6 +54,8 @@ export const PARITY_QUERIES: ParityQuery[] = [
   instant('quantile_over_time(0.9, strata_queue_depth[30m])'),
   range('deriv(strata_memory_bytes{pod="p2", service="api"}[10m])', 120),
   instant('predict_linear(strata_queue_depth[30m], 3600)'),
+  range('holt_winters(strata_memory_bytes{pod="p4", service="auth"}[15m], 0.3, 0.6)', 300),
+  instant('holt_winters(strata_queue_depth[10m], 1, 0.5)', MID, true),
   range('stddev_over_time(strata_queue_depth[10m]) + stdvar_over_time(strata_queue_depth[10m])', 300),
   range('present_over_time(strata_up{service="search"}[5m])', 120),
   instant('changes(strata_up[1h]) + ignoring(code) resets(strata_http_requests_total{code="200"}[1h])', MID),

@@ -107,6 +107,7 @@ describe('parseExpr: every supported construct', () => {
     ['label_replace(foo, "dst", "$1", "src", "(.*)")', { kind: 'call', func: 'label_replace', args: [sel('foo'), { kind: 'string', value: 'dst' }, { kind: 'string', value: '$1' }, { kind: 'string', value: 'src' }, { kind: 'string', value: '(.*)' }] }],
     ['label_join(foo, "dst", ",", "a", "b")', { kind: 'call', func: 'label_join', args: [sel('foo'), { kind: 'string', value: 'dst' }, { kind: 'string', value: ',' }, { kind: 'string', value: 'a' }, { kind: 'string', value: 'b' }] }],
     ['predict_linear(foo[1h], 3600)', { kind: 'call', func: 'predict_linear', args: [matrix(sel('foo'), 3_600_000), num(3600)] }],
+    ['holt_winters(foo[1m], 0.5, 0.1)', { kind: 'call', func: 'holt_winters', args: [matrix(sel('foo'), 60_000), num(0.5), num(0.1)] }],
     ['quantile_over_time(0.5, foo[1m])', { kind: 'call', func: 'quantile_over_time', args: [num(0.5), matrix(sel('foo'), 60_000)] }],
     ['foo # a comment', sel('foo')],
   ])('%s', (query, expected) => {
@@ -134,7 +135,6 @@ describe('parseExpr: every supported construct', () => {
 
 describe('parseExpr: unsupported constructs are bad_data naming the construct', () => {
   it.each([
-    ['holt_winters(foo[5m], 0.5, 0.5)', 'unsupported function "holt_winters"'],
     ['histogram_count(foo)', 'unsupported function "histogram_count"'],
     ['histogram_fraction(0, 1, foo)', 'unsupported function "histogram_fraction"'],
     ['a * on(x) group_left(y) b', 'unsupported vector matching modifier "group_left"'],
