@@ -53,11 +53,29 @@ const ROOT_MARKERS = ['__root__', '__root_span__', '__local_root_span__'];
 const STATUS_NAMES = [undefined, 'ok', 'error'] as const;
 
 interface TraceEntry {
+  /** The trace id, one string shared by all the trace's spans. */
+  id: string;
+  /** The trace's spans (live or expired but not yet removed), in arrival order until sorted by readers. */
   slots: number[];
   summary: TraceSummary | null;
-  /** Earliest expiry among the trace's spans: the cached summary is stale past it. */
-  minExpiry: number;
+  /** The cached summary is stale from this time on (the earliest expiry it covered). */
+  summaryUntil: number;
+  /** Earliest expiry over all of `slots`: before it every span of the trace is live. */
+  allLiveUntil: number;
+  // Kept up to date as spans arrive, over all of `slots`, while `exact` (else rebuilt on read):
+  /** Minimum start; Infinity for none. */
+  start: number;
+  /** Maximum end; -Infinity while no span has ended. */
+  end: number;
+  /** Earliest (by start, then span id) span with a truthy root marker, or -1. */
+  marked: number;
+  /** Earliest span without a parent, or -1. */
+  parentless: number;
+  /** False when a change could not be followed incrementally (an end applied twice, an end's attributes touching a root marker, removals). */
+  exact: boolean;
 }
+
+const NO_SLOTS: readonly number[] = Object.freeze([]);
 
 export class SpanIndex {
   private readonly slotOf = new Map<string, number>();
@@ -72,10 +90,21 @@ export class SpanIndex {
   private expiry: number[] = [];
   private readonly freeSlots: number[] = [];
   private readonly traces = new Map<string, TraceEntry>();
-  private readonly children = new Map<string, number[]>();
+  /**
+   * Children lists, by the parent's slot while the parent is indexed (no hash lookup when
+   * walking a tree), else by the parent's span id in `orphans` (children that came first, or
+   * outlived their parent); a list moves between the two as its parent arrives or is removed.
+   */
+  private childSlots: (number[] | undefined)[] = [];
+  private readonly orphans = new Map<string, number[]>();
   private readonly pendingEnds = new Map<string, SpanEndInput>();
   /** key -> value key (type-tagged) -> slots. */
   private readonly attrIndex = new Map<string, Map<string, number[]>>();
+  /** Span names, interned (a few distinct names shared by many spans). */
+  private readonly names = new Map<string, string>();
+  /** Per-slot visit marks for tree walks: `visitMark[slot] === visitEpoch` means visited by the current walk. */
+  private visitMark = new Uint32Array(1024);
+  private visitEpoch = 0;
 
   get size(): number {
     return this.slotOf.size;
@@ -88,21 +117,37 @@ export class SpanIndex {
   addStart(e: SpanStartInput): void {
     if (this.slotOf.has(e.spanId)) return;
     const slot = this.freeSlots.pop() ?? this.traceId.length;
-    this.traceId[slot] = e.traceId;
+    const trace = this.traceEntry(e.traceId);
+    this.traceId[slot] = trace.id;
     this.spanId[slot] = e.spanId;
-    this.parentId[slot] = e.parentSpanId || undefined;
-    this.name[slot] = e.name;
+    const parentId = e.parentSpanId || undefined;
+    const parentSlot = parentId === undefined ? undefined : this.slotOf.get(parentId);
+    // The parent's own id string when it is known (children usually come after their parent).
+    this.parentId[slot] = parentSlot === undefined ? parentId : this.spanId[parentSlot];
+    this.name[slot] = this.internName(e.name);
     this.attrs[slot] = { ...(e.attributes ?? {}) };
     this.start[slot] = e.ts;
     this.end[slot] = NaN;
     this.status[slot] = SpanStatus.Unset;
     this.expiry[slot] = e.expiry;
     this.slotOf.set(e.spanId, slot);
+    const waiting = this.orphans.get(e.spanId);
+    if (waiting) this.orphans.delete(e.spanId);
+    this.childSlots[slot] = waiting;
+    if (parentId !== undefined) {
+      if (parentSlot !== undefined || parentId === e.spanId) {
+        const p = parentSlot ?? slot;
+        const list = this.childSlots[p];
+        if (list) list.push(slot);
+        else this.childSlots[p] = [slot];
+      } else pushTo(this.orphans, parentId, slot);
+    }
     this.indexAttributes(slot, this.attrs[slot]);
-    const trace = this.traceEntry(e.traceId);
     trace.slots.push(slot);
     this.touchTrace(trace, e.expiry);
-    if (this.parentId[slot]) pushTo(this.children, this.parentId[slot] as string, slot);
+    if (e.ts < trace.start) trace.start = e.ts;
+    if (hasRootMarker(this.attrs[slot]) && (trace.marked < 0 || this.compareStart(slot, trace.marked) < 0)) trace.marked = slot;
+    if (this.parentId[slot] === undefined && (trace.parentless < 0 || this.compareStart(slot, trace.parentless) < 0)) trace.parentless = slot;
     const pending = this.pendingEnds.get(e.spanId);
     if (pending) {
       this.pendingEnds.delete(e.spanId);
@@ -120,6 +165,9 @@ export class SpanIndex {
   }
 
   private applyEnd(slot: number, e: SpanEndInput): void {
+    const trace = this.traces.get(this.traceId[slot]);
+    // A second end may move the end time back, which a running maximum cannot follow.
+    if (trace && !Number.isNaN(this.end[slot])) trace.exact = false;
     this.end[slot] = e.ts;
     this.status[slot] = e.status === 'error' ? SpanStatus.Error : SpanStatus.Ok;
     if (e.attributes) {
@@ -128,16 +176,22 @@ export class SpanIndex {
         if (k in current) this.unindexAttribute(slot, k, current[k]);
         current[k] = v;
         this.indexAttribute(slot, k, v);
+        if (trace && ROOT_MARKERS.includes(k)) trace.exact = false;
       }
     }
-    const trace = this.traces.get(this.traceId[slot]);
-    if (trace) this.touchTrace(trace, this.expiry[slot]);
+    if (trace) {
+      if (e.ts > trace.end) trace.end = e.ts;
+      this.touchTrace(trace, this.expiry[slot]);
+    }
   }
 
   private traceEntry(traceId: string): TraceEntry {
     let t = this.traces.get(traceId);
     if (!t) {
-      t = { slots: [], summary: null, minExpiry: Infinity };
+      t = {
+        id: traceId, slots: [], summary: null, summaryUntil: Infinity, allLiveUntil: Infinity,
+        start: Infinity, end: -Infinity, marked: -1, parentless: -1, exact: true,
+      };
       this.traces.set(traceId, t);
     }
     return t;
@@ -145,7 +199,15 @@ export class SpanIndex {
 
   private touchTrace(trace: TraceEntry, expiry: number): void {
     trace.summary = null;
-    if (expiry < trace.minExpiry) trace.minExpiry = expiry;
+    if (expiry < trace.allLiveUntil) trace.allLiveUntil = expiry;
+  }
+
+  private internName(name: string): string {
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    // Names are few (operation names); past this many distinct ones, stop remembering new ones.
+    if (this.names.size < 65_536) this.names.set(name, name);
+    return name;
   }
 
   private indexAttributes(slot: number, attrs: Attributes): void {
@@ -217,22 +279,109 @@ export class SpanIndex {
     return this.start[slot];
   }
 
-  /** Live spans of a trace, in start order. */
-  traceSlots(traceId: string, now: number): number[] {
-    const t = this.traces.get(traceId);
-    if (!t) return [];
-    return t.slots.filter((s) => this.expiry[s] > now).sort((a, b) => this.compareStart(a, b));
+  spanIdOf(slot: number): string {
+    return this.spanId[slot];
   }
 
-  /** Live direct children of a span, in start order. */
-  childrenOf(spanId: string, now: number): number[] {
-    const list = this.children.get(spanId);
-    if (!list) return [];
-    return list.filter((s) => this.isLive(s, now)).sort((a, b) => this.compareStart(a, b));
+  parentIdOf(slot: number): string | undefined {
+    return this.parentId[slot];
+  }
+
+  nameOf(slot: number): string {
+    return this.name[slot];
+  }
+
+  /** End time, or undefined while the span is open. */
+  endOf(slot: number): number | undefined {
+    const end = this.end[slot];
+    return Number.isNaN(end) ? undefined : end;
+  }
+
+  statusOf(slot: number): 'ok' | 'error' | undefined {
+    return STATUS_NAMES[this.status[slot]];
+  }
+
+  /** The span's attributes: the index's own object, not to be modified. */
+  attributesOf(slot: number): Readonly<Attributes> {
+    return this.attrs[slot];
+  }
+
+  /** Live spans of a trace, in start order. The array may be the index's own: do not modify it. */
+  traceSlots(traceId: string, now: number): readonly number[] {
+    const t = this.traces.get(traceId);
+    if (!t) return NO_SLOTS;
+    this.sortByStart(t.slots);
+    return now < t.allLiveUntil ? t.slots : t.slots.filter((s) => this.expiry[s] > now);
+  }
+
+  /** Live direct children of a span, in start order. The array may be the index's own: do not modify it. */
+  childrenOf(spanId: string, now: number): readonly number[] {
+    const slot = this.slotOf.get(spanId);
+    return this.liveChildren(slot === undefined ? this.orphans.get(spanId) : this.childSlots[slot], now);
+  }
+
+  private liveChildren(list: number[] | undefined, now: number): readonly number[] {
+    if (!list) return NO_SLOTS;
+    this.sortByStart(list);
+    // A children list holds only slots that are still the span they were added as (removeExpired
+    // takes dead slots out of every list before a slot is reused), so liveness is just expiry.
+    for (let i = 0; i < list.length; i++) {
+      if (!(this.expiry[list[i]] > now)) return list.filter((s) => this.expiry[s] > now);
+    }
+    return list;
+  }
+
+  /**
+   * The span at `rootSlot` and its live descendants down to `maxDepth` levels (the span is
+   * level 1), breadth first, each span's children in start order. A span is listed once even
+   * if parent links form a cycle.
+   */
+  descendants(rootSlot: number, maxDepth: number, now: number): number[] {
+    const epoch = this.nextVisitEpoch();
+    const mark = this.visitMark;
+    const out = [rootSlot];
+    mark[rootSlot] = epoch;
+    let levelStart = 0;
+    for (let depth = 2; depth <= maxDepth && levelStart < out.length; depth++) {
+      const levelEnd = out.length;
+      for (let i = levelStart; i < levelEnd; i++) {
+        const children = this.liveChildren(this.childSlots[out[i]], now);
+        for (let j = 0; j < children.length; j++) {
+          const child = children[j];
+          if (mark[child] === epoch) continue;
+          mark[child] = epoch;
+          out.push(child);
+        }
+      }
+      levelStart = levelEnd;
+    }
+    return out;
+  }
+
+  private nextVisitEpoch(): number {
+    if (this.visitMark.length < this.traceId.length) {
+      this.visitMark = new Uint32Array(Math.max(this.traceId.length, this.visitMark.length * 2));
+      this.visitEpoch = 0;
+    }
+    if (this.visitEpoch === 0xffff_ffff) {
+      this.visitMark.fill(0);
+      this.visitEpoch = 0;
+    }
+    return ++this.visitEpoch;
   }
 
   compareStart(a: number, b: number): number {
     return this.start[a] - this.start[b] || (this.spanId[a] < this.spanId[b] ? -1 : this.spanId[a] > this.spanId[b] ? 1 : 0);
+  }
+
+  /** Sorts a slot list by start in place, unless it already is (lists are usually appended in order). */
+  private sortByStart(list: number[]): void {
+    for (let i = 1; i < list.length; i++) {
+      if (this.compareStart(list[i - 1], list[i]) > 0) {
+        list.sort((a, b) => this.compareStart(a, b));
+        return;
+      }
+    }
   }
 
   allTraceIds(): IterableIterator<string> {
@@ -242,16 +391,65 @@ export class SpanIndex {
   /** Trace summary (root, start, end) over live spans; undefined when none is live. */
   summary(traceId: string, now: number): TraceSummary | undefined {
     const t = this.traces.get(traceId);
-    if (!t) return undefined;
-    if (t.summary && now < t.minExpiry) return t.summary;
-    const slots = this.traceSlots(traceId, now);
+    return t ? this.summaryOf(t, now) : undefined;
+  }
+
+  /** Summaries of the given traces (unknown ids and traces without live spans skipped), or of every trace. */
+  summaries(traceIds: Iterable<string> | null, now: number): TraceSummary[] {
+    const out: TraceSummary[] = [];
+    if (traceIds === null) {
+      for (const t of this.traces.values()) {
+        const s = this.summaryOf(t, now);
+        if (s) out.push(s);
+      }
+    } else {
+      for (const id of traceIds) {
+        const t = this.traces.get(id);
+        const s = t && this.summaryOf(t, now);
+        if (s) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  private summaryOf(t: TraceEntry, now: number): TraceSummary | undefined {
+    if (t.summary && now < t.summaryUntil) return t.summary;
+    if (now < t.allLiveUntil && t.slots.length > 0) {
+      // Every span is live: the running figures are the answer.
+      if (!t.exact) this.rescan(t);
+      const root = t.marked >= 0 ? t.marked : t.parentless >= 0 ? t.parentless : this.orphanRoot(t.slots);
+      t.summary = { traceId: t.id, rootSpanId: this.spanId[root], start: t.start, end: t.end === -Infinity ? undefined : t.end };
+      t.summaryUntil = t.allLiveUntil;
+      return t.summary;
+    }
+    const slots = t.slots.filter((s) => this.expiry[s] > now);
     if (slots.length === 0) return undefined;
-    const summary = this.summarise(traceId, slots);
+    this.sortByStart(slots);
+    const summary = this.summarise(t.id, slots);
     t.summary = summary;
     let minExpiry = Infinity;
     for (const s of slots) if (this.expiry[s] < minExpiry) minExpiry = this.expiry[s];
-    t.minExpiry = minExpiry;
+    t.summaryUntil = minExpiry;
     return summary;
+  }
+
+  /** Recomputes a trace's running figures from all its spans. */
+  private rescan(t: TraceEntry): void {
+    let start = Infinity, end = -Infinity, marked = -1, parentless = -1;
+    for (const s of t.slots) {
+      if (this.start[s] < start) start = this.start[s];
+      if (this.end[s] > end) end = this.end[s];
+      if (hasRootMarker(this.attrs[s]) && (marked < 0 || this.compareStart(s, marked) < 0)) marked = s;
+      if (this.parentId[s] === undefined && (parentless < 0 || this.compareStart(s, parentless) < 0)) parentless = s;
+    }
+    Object.assign(t, { start, end, marked, parentless, exact: true });
+  }
+
+  /** The earliest span whose parent is not in the trace, else the earliest span. */
+  private orphanRoot(slots: number[]): number {
+    this.sortByStart(slots);
+    const inTrace = new Set(slots.map((s) => this.spanId[s]));
+    return slots.find((s) => !inTrace.has(this.parentId[s] as string)) ?? slots[0];
   }
 
   private summarise(traceId: string, slotsByStart: number[]): TraceSummary {
@@ -262,7 +460,7 @@ export class SpanIndex {
     }
     const inTrace = new Set(slotsByStart.map((s) => this.spanId[s]));
     const root =
-      slotsByStart.find((s) => ROOT_MARKERS.some((m) => isTruthy(this.attrs[s][m]))) ??
+      slotsByStart.find((s) => hasRootMarker(this.attrs[s])) ??
       slotsByStart.find((s) => this.parentId[s] === undefined) ??
       slotsByStart.find((s) => !inTrace.has(this.parentId[s] as string)) ??
       slotsByStart[0];
@@ -276,8 +474,10 @@ export class SpanIndex {
   matchSpans(conditions: SpanCondition[], now: number): number[] {
     const candidates = this.candidatesFor(conditions);
     const out: number[] = [];
+    // Attribute lists, like children lists, hold only current slots (removeExpired filters them
+    // before a slot is reused), so liveness is just expiry: no span-id lookup per candidate.
     const check = (slot: number) => {
-      if (!this.isLive(slot, now)) return;
+      if (!(this.expiry[slot] > now)) return;
       for (const c of conditions) if (!conditionHolds(this.valueOf(slot, c.key), c)) return;
       out.push(slot);
     };
@@ -307,18 +507,25 @@ export class SpanIndex {
       if (!t.slots.some(isDead)) continue;
       t.slots = t.slots.filter((s) => !isDead(s));
       t.summary = null;
-      t.minExpiry = Infinity;
+      t.exact = false;
+      t.allLiveUntil = Infinity;
+      for (const s of t.slots) if (this.expiry[s] < t.allLiveUntil) t.allLiveUntil = this.expiry[s];
       if (t.slots.length === 0) this.traces.delete(traceId);
     }
     // Batch the list edits: each touched list is filtered once, however many of its spans died.
-    const touched = new Map<number[], { map: Map<string, number[]>; key: string }>();
+    const touched = new Map<number[], { map: Map<string, number[]>; key: string } | number>();
     const touch = (map: Map<string, number[]> | undefined, key: string) => {
       const list = map?.get(key);
       if (map && list) touched.set(list, { map, key });
     };
+    // A dead span's children list goes back to the orphans, under its id (some children may live on).
     for (const slot of dead) {
-      const parent = this.parentId[slot];
-      if (parent) touch(this.children, parent);
+      const list = this.childSlots[slot];
+      if (!list) continue;
+      this.orphans.set(this.spanId[slot], list);
+      this.childSlots[slot] = undefined;
+    }
+    for (const slot of dead) {
       for (const k in this.attrs[slot]) {
         const v = this.attrs[slot][k];
         if (v !== null) touch(this.attrIndex.get(k), valueKey(v));
@@ -327,11 +534,20 @@ export class SpanIndex {
       this.attrs[slot] = {};
       this.freeSlots.push(slot);
     }
-    for (const [list, { map, key }] of touched) {
+    for (const slot of dead) {
+      const parent = this.parentId[slot];
+      if (!parent) continue;
+      const p = this.slotOf.get(parent);
+      if (p === undefined) touch(this.orphans, parent);
+      else if (this.childSlots[p]) touched.set(this.childSlots[p] as number[], p);
+    }
+    for (const [list, owner] of touched) {
       let n = 0;
       for (const s of list) if (!dead.has(s)) list[n++] = s;
       list.length = n;
-      if (n === 0) map.delete(key);
+      if (n > 0) continue;
+      if (typeof owner === 'number') this.childSlots[owner] = undefined;
+      else owner.map.delete(owner.key);
     }
     return dead.size;
   }
@@ -363,6 +579,10 @@ export function conditionHolds(actual: Primitive | undefined, c: SpanCondition):
 
 function valueKey(v: string | number | boolean): string {
   return typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'n' + v : v ? 'b1' : 'b0';
+}
+
+function hasRootMarker(attrs: Attributes): boolean {
+  return isTruthy(attrs.__root__) || isTruthy(attrs.__root_span__) || isTruthy(attrs.__local_root_span__);
 }
 
 function isTruthy(v: Primitive | undefined): boolean {

@@ -1,7 +1,7 @@
 /** Span trees (get_span_tree, legacy nested form) and query_spans. */
 import type { Store } from '../store.ts';
 import { badRequest, notFound } from './errors.ts';
-import { wireSpan, type WireSpan } from './format.ts';
+import { wireSpanAt, type WireSpan } from './format.ts';
 import { matchingTraceIds } from './traces.ts';
 import type { SpanCondition } from '../index/spans.ts';
 
@@ -18,18 +18,11 @@ function checkDepth(maxDepth: number | null | undefined): number {
 
 /**
  * Slots of the span and its live descendants down to `maxDepth` levels (the span is
- * level 1), breadth first, children in start order.
+ * level 1), breadth first, children in start order; each span once, even if parent links
+ * form a cycle.
  */
 export function treeSlots(store: Store, rootSlot: number, maxDepth: number, now: number): number[] {
-  const out = [rootSlot];
-  let level = [rootSlot];
-  for (let depth = 2; depth <= maxDepth && level.length; depth++) {
-    const next: number[] = [];
-    for (const slot of level) for (const child of store.spans.childrenOf(store.spans.view(slot).spanId, now)) next.push(child);
-    out.push(...next);
-    level = next;
-  }
-  return out;
+  return store.spans.descendants(rootSlot, maxDepth, now);
 }
 
 function rootSlotOf(store: Store, spanId: string, now: number): number {
@@ -44,8 +37,7 @@ export function getSpanTree(store: Store, spanId: string, input: SpanTreeInput):
   const maxDepth = checkDepth(input.max_depth);
   const out: Record<string, WireSpan> = {};
   for (const slot of treeSlots(store, rootSlotOf(store, spanId, now), maxDepth, now)) {
-    const span = store.spans.view(slot);
-    out[span.spanId] = wireSpan(span, input.attributes_to_return, true);
+    out[store.spans.spanIdOf(slot)] = wireSpanAt(store.spans, slot, input.attributes_to_return, true);
   }
   return out;
 }
@@ -58,10 +50,15 @@ export interface NestedSpan extends WireSpan {
 export function getNestedSpanTree(store: Store, spanId: string, input: SpanTreeInput): NestedSpan {
   const now = store.clock();
   const maxDepth = checkDepth(input.max_depth);
+  // Parent links can form a cycle (a span may even name itself as parent): each span is shown once.
+  const seen = new Set<number>();
   const build = (slot: number, depth: number): NestedSpan => {
-    const span = store.spans.view(slot);
-    const children = depth < maxDepth ? store.spans.childrenOf(span.spanId, now).map((c) => build(c, depth + 1)) : [];
-    return { ...wireSpan(span, input.attributes_to_return, true), children };
+    seen.add(slot);
+    const children: NestedSpan[] = [];
+    if (depth < maxDepth) {
+      for (const c of store.spans.childrenOf(store.spans.spanIdOf(slot), now)) if (!seen.has(c)) children.push(build(c, depth + 1));
+    }
+    return { ...wireSpanAt(store.spans, slot, input.attributes_to_return, true), children };
   };
   return build(rootSlotOf(store, spanId, now), 1);
 }
@@ -81,15 +78,24 @@ export function querySpans(store: Store, input: QuerySpansInput): WireSpan[] {
   const maxDepth = checkDepth(input.max_depth);
   const keys = input.attributes_to_return;
   const out: WireSpan[] = [];
+  const spans = store.spans;
   for (const traceId of matchingTraceIds(store, input.attribute_filters, now)) {
-    const summary = store.spans.summary(traceId, now);
+    const summary = spans.summary(traceId, now);
     if (!summary) continue;
-    const root = store.spans.find(summary.rootSpanId, now);
+    const root = spans.find(summary.rootSpanId, now);
     if (root === undefined) continue;
     for (const slot of treeSlots(store, root, maxDepth, now)) {
-      const span = store.spans.view(slot);
-      if (keys.every((k) => span.attributes[k] !== undefined && span.attributes[k] !== null)) out.push(wireSpan(span, keys));
+      if (hasAll(spans.attributesOf(slot), keys)) out.push(wireSpanAt(spans, slot, keys));
     }
   }
   return out;
+}
+
+/** Every key present with a non-null value. */
+function hasAll(attributes: Readonly<Record<string, unknown>>, keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const v = attributes[keys[i]];
+    if (v === undefined || v === null) return false;
+  }
+  return true;
 }

@@ -20,13 +20,51 @@ export function queryTraces(store: Store, input: QueryTracesInput): WireTrace[] 
   const offset = input.offset ?? 0;
   if (limit < 0 || offset < 0) throw badRequest('limit and offset must be >= 0');
   const compare = traceComparator(input.order_by?.length ? input.order_by : ['-start_time']);
-  const summaries: TraceSummary[] = [];
-  for (const traceId of matchingTraceIds(store, input.attribute_filters ?? [], now)) {
-    const s = store.spans.summary(traceId, now);
-    if (s) summaries.push(s);
+  const conditions = input.attribute_filters ?? [];
+  validateConditions(conditions);
+  const summaries = store.spans.summaries(conditions.length === 0 ? null : matchingTraceIds(store, conditions, now), now);
+  return firstSorted(summaries, compare, offset + limit).slice(offset, offset + limit).map(wireTrace);
+}
+
+/**
+ * The `k` smallest items in order, as `items.sort(compare).slice(0, k)` (`compare` is a total
+ * order here: ties end in trace_id), without sorting everything when a page is a small part:
+ * a selection pass (Hoare's FIND, expected linear) brings the k smallest to the front, then
+ * only those are sorted. Reorders `items`.
+ */
+export function firstSorted<T>(items: T[], compare: (a: T, b: T) => number, k: number): T[] {
+  if (k <= 0) return [];
+  if (k * 4 >= items.length) return items.sort(compare).slice(0, k);
+  selectNth(items, k - 1, compare);
+  const head = items.slice(0, k);
+  return head.sort(compare);
+}
+
+/** Rearranges `a` so that a[n] is the item a full sort would put there, a[0..n) <= a[n] <= a[n+1..]. */
+function selectNth<T>(a: T[], n: number, compare: (a: T, b: T) => number): void {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const x = medianOf3(a[lo], a[(lo + hi) >> 1], a[hi], compare);
+    let i = lo, j = hi;
+    do {
+      while (compare(a[i], x) < 0) i++;
+      while (compare(x, a[j]) < 0) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < n) lo = i;
+    if (n < i) hi = j;
   }
-  summaries.sort(compare);
-  return summaries.slice(offset, offset + limit).map(wireTrace);
+}
+
+function medianOf3<T>(a: T, b: T, c: T, compare: (a: T, b: T) => number): T {
+  if (compare(a, b) < 0) return compare(b, c) < 0 ? b : compare(a, c) < 0 ? c : a;
+  return compare(a, c) < 0 ? a : compare(b, c) < 0 ? c : b;
 }
 
 /** Ids of traces having one live span that satisfies all the conditions. */
