@@ -7,10 +7,9 @@
  * are not supported: their points are rejected and counted (OTLP partial success).
  */
 import type { SeriesEntry } from '../storage/events.ts';
-import type { OtlpConversion } from './otlp-traces.ts';
-import { readResourceAttributes } from './otlp-traces.ts';
 import {
-  arrayField, flattenAttributes, nanosToMicros, numberField, objectAt, OtlpShapeError, stringField, type Json,
+  arrayField, flattenAttributes, forEachItem, nanosToMicros, noteRejected, numberField, objectAt, OtlpShapeError, stringField,
+  type Json, type OtlpConversion,
 } from './otlp-values.ts';
 import type { Attributes } from './schema.ts';
 import { SeriesGrouper } from './series-grouper.ts';
@@ -35,30 +34,10 @@ const READERS: Record<string, PointReader> = {
 };
 
 export function otlpMetricsToSeries(body: unknown): OtlpConversion<SeriesEntry[]> {
-  const request = objectAt(body, 'body');
   const grouper = new SeriesGrouper();
   const result: OtlpConversion<SeriesEntry[]> = { items: [], rejected: 0 };
-  const resources = arrayField(request, 'resourceMetrics', 'body');
-  for (let r = 0; r < resources.length; r++) {
-    const at = `resourceMetrics[${r}]`;
-    const resourceMetrics = objectAt(resources[r], at);
-    const resourceAttributes = readResourceAttributes(resourceMetrics, at);
-    const scopes = arrayField(resourceMetrics, 'scopeMetrics', at);
-    for (let s = 0; s < scopes.length; s++) {
-      const scopeAt = `${at}.scopeMetrics[${s}]`;
-      const metrics = arrayField(objectAt(scopes[s], scopeAt), 'metrics', scopeAt);
-      for (let m = 0; m < metrics.length; m++) {
-        try {
-          readMetric(metrics[m], resourceAttributes, `${scopeAt}.metrics[${m}]`, grouper, result);
-        } catch (error) {
-          // A metric without a readable name or kind: its points, however many, count as one.
-          if (!(error instanceof OtlpShapeError)) throw error;
-          result.rejected++;
-          result.firstProblem ??= error.message;
-        }
-      }
-    }
-  }
+  // A metric without a readable name or kind is rejected as one, however many points it has.
+  forEachItem(body, 'Metrics', 'metrics', result, (metric, resourceAttributes, at) => readMetric(metric, resourceAttributes, at, grouper, result));
   result.items = grouper.samples > 0 ? grouper.finish() : [];
   return result;
 }
@@ -89,9 +68,7 @@ function readMetric(value: unknown, resourceAttributes: Attributes, at: string, 
         grouper.add(sample.name, sample.labels, sample.unit, ts, sample.value);
       }
     } catch (error) {
-      if (!(error instanceof OtlpShapeError)) throw error;
-      result.rejected++;
-      result.firstProblem ??= error.message;
+      noteRejected(result, error);
     }
   }
 }

@@ -9,50 +9,18 @@
 import type { EngineEvent } from '../storage/events.ts';
 import type { Attributes } from './schema.ts';
 import {
-  arrayField, flattenAttributes, hexIdField, isObject, nanosToMicros, objectAt, OtlpShapeError, stringField, type Json,
+  arrayField, flattenAttributes, forEachItem, hexIdField, isObject, nanosToMicros, objectAt, OtlpShapeError, stringField,
+  type Json, type OtlpConversion,
 } from './otlp-values.ts';
-
-export interface OtlpConversion<T> {
-  items: T;
-  /** Spans or data points left out, and why the first was. */
-  rejected: number;
-  firstProblem?: string;
-}
 
 const STATUS_CODE_ERROR = 2;
 
 export function otlpTracesToEvents(body: unknown): OtlpConversion<EngineEvent[]> {
-  const request = objectAt(body, 'body');
-  const events: EngineEvent[] = [];
-  const result: OtlpConversion<EngineEvent[]> = { items: events, rejected: 0 };
-  const resources = arrayField(request, 'resourceSpans', 'body');
-  for (let r = 0; r < resources.length; r++) {
-    const at = `resourceSpans[${r}]`;
-    const resourceSpans = objectAt(resources[r], at);
-    const resourceAttributes = readResourceAttributes(resourceSpans, at);
-    const scopes = arrayField(resourceSpans, 'scopeSpans', at);
-    for (let s = 0; s < scopes.length; s++) {
-      const scopeAt = `${at}.scopeSpans[${s}]`;
-      const spans = arrayField(objectAt(scopes[s], scopeAt), 'spans', scopeAt);
-      for (let i = 0; i < spans.length; i++) {
-        try {
-          events.push(...spanEvents(spans[i], resourceAttributes, `${scopeAt}.spans[${i}]`));
-        } catch (error) {
-          if (!(error instanceof OtlpShapeError)) throw error;
-          result.rejected++;
-          result.firstProblem ??= error.message;
-        }
-      }
-    }
-  }
+  const result: OtlpConversion<EngineEvent[]> = { items: [], rejected: 0 };
+  forEachItem(body, 'Spans', 'spans', result, (span, resourceAttributes, at) => {
+    result.items.push(...spanEvents(span, resourceAttributes, at));
+  });
   return result;
-}
-
-/** The resource's attributes (`service.name`, …), which every span and point of it carries. */
-export function readResourceAttributes(resourceHolder: Json, at: string): Attributes {
-  const resource = resourceHolder.resource;
-  if (resource === undefined || resource === null) return {};
-  return flattenAttributes(arrayField(objectAt(resource, `${at}.resource`), 'attributes', `${at}.resource`), `${at}.resource.attributes`);
 }
 
 function spanEvents(value: unknown, resourceAttributes: Attributes, at: string): EngineEvent[] {

@@ -88,6 +88,56 @@ export function numberField(value: Json, key: string, at: string): number | unde
   throw new OtlpShapeError(`${at}.${key}`, `expected a number, got ${describe(field)}`);
 }
 
+/** Spans or data points left out of a conversion, and why the first was (OTLP partial success). */
+export interface OtlpConversion<T> {
+  items: T;
+  rejected: number;
+  firstProblem?: string;
+}
+
+/**
+ * Walks an export request's envelope — `resource<Kind>[] → scope<Kind>[] → items[]` — and calls
+ * `visit` for every item with its resource's attributes. An item whose `visit` throws an
+ * OtlpShapeError is rejected alone and counted in `result`; a malformed envelope throws.
+ */
+export function forEachItem(
+  body: unknown, kind: 'Spans' | 'Metrics', itemsKey: 'spans' | 'metrics', result: OtlpConversion<unknown>,
+  visit: (item: unknown, resourceAttributes: Attributes, at: string) => void,
+): void {
+  const resources = arrayField(objectAt(body, 'body'), `resource${kind}`, 'body');
+  for (let r = 0; r < resources.length; r++) {
+    const at = `resource${kind}[${r}]`;
+    const resource = objectAt(resources[r], at);
+    const resourceAttributes = readResourceAttributes(resource, at);
+    const scopes = arrayField(resource, `scope${kind}`, at);
+    for (let s = 0; s < scopes.length; s++) {
+      const scopeAt = `${at}.scope${kind}[${s}]`;
+      const items = arrayField(objectAt(scopes[s], scopeAt), itemsKey, scopeAt);
+      for (let i = 0; i < items.length; i++) {
+        try {
+          visit(items[i], resourceAttributes, `${scopeAt}.${itemsKey}[${i}]`);
+        } catch (error) {
+          noteRejected(result, error);
+        }
+      }
+    }
+  }
+}
+
+/** Counts an OtlpShapeError as one rejected item (keeping the first message); rethrows anything else. */
+export function noteRejected(result: OtlpConversion<unknown>, error: unknown): void {
+  if (!(error instanceof OtlpShapeError)) throw error;
+  result.rejected++;
+  result.firstProblem ??= error.message;
+}
+
+/** The resource's attributes (`service.name`, …), which every span and point of it carries. */
+function readResourceAttributes(resourceHolder: Json, at: string): Attributes {
+  const resource = resourceHolder.resource;
+  if (resource === undefined || resource === null) return {};
+  return flattenAttributes(arrayField(objectAt(resource, `${at}.resource`), 'attributes', `${at}.resource`), `${at}.resource.attributes`);
+}
+
 /** OTLP KeyValues to flat attributes; `into` is filled and returned (later keys win). */
 export function flattenAttributes(list: unknown[], at: string, into: Attributes = {}): Attributes {
   for (let i = 0; i < list.length; i++) {
