@@ -20,13 +20,13 @@ export function evalAggregation(e: AggregateExpr, input: readonly StepSeries[], 
   }
   const groups = new Grouping(grouping, e.without, input);
   const collector = new SeriesCollector(grid.numSteps);
-  const outputs = groups.labels.map((l) => collector.builderFor(l, labelsKey(l)));
   const scalar = param?.type === 'scalar' ? param.values : undefined;
-  const step = makeStepAggregator(e.op, groups, outputs, input, collector);
+  const step = makeStepAggregator(e.op, groups, input, collector);
   const cursor = new StepCursor(input);
+  // Every step, even without input: Prometheus checks topk's k before looking at samples.
   for (let s = 0; s < grid.numSteps; s++) {
     cursor.advance(s);
-    if (cursor.count > 0) step(cursor, s, scalar ? scalar[s] : NaN);
+    step(cursor, s, scalar ? scalar[s] : NaN);
   }
   return collector.finish().filter((x) => x.steps.length > 0);
 }
@@ -60,22 +60,10 @@ function groupLabels(labels: Labels, grouping: readonly string[], without: boole
 
 type StepAggregator = (cursor: StepCursor, step: number, param: number) => void;
 
-function makeStepAggregator(
-  op: AggregateExpr['op'],
-  groups: Grouping,
-  outputs: StepSeriesBuilder[],
-  input: readonly StepSeries[],
-  collector: SeriesCollector,
-): StepAggregator {
-  switch (op) {
-    case 'topk':
-    case 'bottomk':
-      return topK(op === 'topk', groups, input, collector);
-    case 'quantile':
-      return quantiles(groups, outputs);
-    default:
-      return accumulate(op, groups, outputs);
-  }
+function makeStepAggregator(op: AggregateExpr['op'], groups: Grouping, input: readonly StepSeries[], collector: SeriesCollector): StepAggregator {
+  if (op === 'topk' || op === 'bottomk') return topK(op === 'topk', groups, input, collector);
+  const outputs = groups.labels.map((l) => collector.builderFor(l, labelsKey(l)));
+  return op === 'quantile' ? quantiles(groups, outputs) : accumulate(op, groups, outputs);
 }
 
 /** sum, avg, min, max, count, group, stddev, stdvar: one running value per group. */

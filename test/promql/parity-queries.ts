@@ -152,6 +152,8 @@ export const PARITY_QUERIES: ParityQuery[] = [
   instant('sum by (service) (strata_up) / on() strata_up', MID, true),
   instant('rate({__name__=~"strata_up|strata_queue_depth"}[5m])', MID, true),
   instant('rate(strata_up)', MID, true),
+  instant('topk(scalar(strata_up), strata_up)', MID, true),
+  instant('bottomk(1e19, nonexistent_metric)', MID, true),
   instant('sum(strata_up', MID, true),
   instant('strata_up +', MID, true),
   instant('strata_up{service=~"("}', MID, true),
