@@ -113,7 +113,9 @@ export class Store {
 
   private durable: Durable | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
-  private maintenance: Promise<void> | null = null;
+  private sealing: Promise<void> | null = null;
+  private checkpointing: Promise<void> | null = null;
+  private flushError: Error | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(opts: StoreOptions = {}) {
@@ -133,7 +135,7 @@ export class Store {
     if (opts.dataDir !== undefined) await store.recover(opts.dataDir, opts);
     const interval = opts.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS;
     if (interval > 0) {
-      store.maintenanceTimer = setInterval(() => void store.maintain().catch((err) => store.warn(`maintenance failed: ${messageOf(err)}`)), interval);
+      store.maintenanceTimer = setInterval(() => store.tick(), interval);
       store.maintenanceTimer.unref();
     }
     return store;
@@ -308,45 +310,79 @@ export class Store {
   }
 
   /**
-   * One maintenance pass: TTL sweep, then a checkpoint when a head is due for sealing or
-   * an earlier flush is still pending. Concurrent calls share the pass in progress.
+   * One full maintenance pass: TTL sweep, seal if a head is due, then flush every sealed
+   * segment and delete the WAL files they cover. Resolves when all of that is done;
+   * rejects if a flush failed (it is retried by the next pass).
    */
-  maintain(): Promise<void> {
-    if (this.closing) return Promise.resolve();
-    if (!this.maintenance) this.maintenance = this.runMaintenance().finally(() => { this.maintenance = null; });
-    return this.maintenance;
+  async maintain(): Promise<void> {
+    if (this.closing) return;
+    await this.sweepAndSeal();
+    const d = this.durable;
+    if (!d) return;
+    await this.checkpoint(d);
+    await d.persistence.settle();
+    if (d.persistence.pendingFlushes > 0 && this.flushError) throw this.flushError;
   }
 
-  private async runMaintenance(): Promise<void> {
+  /** The timer's pass: sweeps and seals, and leaves the flush running in the background so the next seal never waits for it. */
+  private tick(): void {
+    if (this.closing) return;
+    void this.sweepAndSeal()
+      .then(() => { if (this.durable) void this.checkpoint(this.durable); })
+      .catch((err) => this.warn(`maintenance failed: ${messageOf(err)}`));
+  }
+
+  private async sweepAndSeal(): Promise<void> {
     this.dropExpired();
-    const d = this.durable;
-    if (!d) {
-      if (this.needsSeal()) this.sealAll();
+    if (!this.needsSeal()) return;
+    if (!this.durable) {
+      this.sealAll();
       return;
     }
-    if (this.needsSeal()) await this.checkpoint(d, true);
-    else if (d.persistence.pendingFlushes > 0 || d.walSeqSealed > d.walSeqDeleted) await this.checkpoint(d, false);
-    await d.persistence.settle();
+    await this.sealAtWalBoundary(this.durable);
   }
 
   /**
-   * Seal, flush, then delete the WAL files whose rows are all in flushed segments. The
-   * rotation comes first: every batch appended before it is in a file up to `seq`, and is
-   * applied (awaited) before the seal, so after the flush those files hold nothing else.
+   * Seals every head at a WAL file boundary. The rotation comes first: every batch
+   * appended before it is in a file up to `seq`, and is applied (awaited) before the
+   * seal, so those files hold only rows of this seal and earlier ones.
    */
-  private async checkpoint(d: Durable, seal: boolean): Promise<void> {
-    if (seal) {
-      const lastIssued = d.sequencer.lastIssuedLsn;
-      const seq = await d.wal.rotate();
-      await d.sequencer.whenThrough(lastIssued);
-      this.sealAll();
-      d.walSeqSealed = Math.max(d.walSeqSealed, seq);
+  private sealAtWalBoundary(d: Durable): Promise<void> {
+    if (!this.sealing) {
+      this.sealing = (async () => {
+        const lastIssued = d.sequencer.lastIssuedLsn;
+        const seq = await d.wal.rotate();
+        await d.sequencer.whenThrough(lastIssued);
+        this.sealAll();
+        d.walSeqSealed = Math.max(d.walSeqSealed, seq);
+      })().finally(() => { this.sealing = null; });
     }
-    await d.persistence.flush();
-    if (d.walSeqSealed > d.walSeqDeleted) {
-      await d.wal.deleteUpTo(d.walSeqSealed);
-      d.walSeqDeleted = d.walSeqSealed;
+    return this.sealing;
+  }
+
+  /**
+   * Flushes every sealed segment, then deletes the WAL files up to the last seal. Never
+   * rejects: a failure is logged and kept in `flushError`, and the segments stay queued.
+   */
+  private checkpoint(d: Durable): Promise<void> {
+    if (!this.checkpointing) {
+      this.checkpointing = (async () => {
+        try {
+          while (d.persistence.pendingFlushes > 0) await d.persistence.flush();
+          this.flushError = null;
+          // Read in the same turn as the empty queue: every seal recorded so far is flushed.
+          const sealed = d.walSeqSealed;
+          if (sealed > d.walSeqDeleted) {
+            await d.wal.deleteUpTo(sealed);
+            d.walSeqDeleted = Math.max(d.walSeqDeleted, sealed);
+          }
+        } catch (err) {
+          this.flushError = err instanceof Error ? err : new Error(String(err));
+          d.log(`store: flush failed, will retry; the WAL keeps the data: ${this.flushError.message}`);
+        }
+      })().finally(() => { this.checkpointing = null; });
     }
+    return this.checkpointing;
   }
 
   /**
@@ -361,17 +397,19 @@ export class Store {
   private async shutDown(): Promise<void> {
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     this.maintenanceTimer = null;
-    await this.maintenance?.catch(() => undefined);
     const d = this.durable;
     if (!d) return;
     try {
-      await this.checkpoint(d, true);
+      await this.sealing?.catch(() => undefined);
+      await this.sealAtWalBoundary(d);
+      await this.checkpoint(d);
       await d.persistence.settle();
     } catch (err) {
-      d.log(`store: final flush failed, the WAL keeps the data: ${messageOf(err)}`);
+      d.log(`store: final seal failed, the WAL keeps the data: ${messageOf(err)}`);
+    } finally {
+      await d.wal.close();
+      await d.persistence.close();
     }
-    await d.wal.close();
-    await d.persistence.close();
   }
 
   get isDurable(): boolean {

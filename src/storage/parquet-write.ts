@@ -49,17 +49,17 @@ function writeOptions(snapshot: SegmentSnapshot, rowGroupRows: number) {
 
 function metricColumns(s: MetricSnapshot): Column[] {
   const rows = s.ts.length;
-  const units = s.seriesUnit.map((u) => u || null);
+  const ids = s.traceCodes || s.spanCodes ? s.idValues.map(utf8) : [];
   return [
     // Few distinct values repeated in long runs: force the dictionary, which the writer's sampling can miss.
-    stringColumn('metric', perRow(s.seriesMetric, s.seriesStart, rows), false, true),
-    withoutStatistics(stringColumn('labels', perRow(s.seriesLabels, s.seriesStart, rows), false, true)),
-    stringColumn('unit', perRow(units, s.seriesStart, rows), true, true),
+    stringColumn('metric', perRow(s.seriesMetric.map(utf8), s.seriesStart, rows), false, true),
+    withoutStatistics(stringColumn('labels', perRow(s.seriesLabels.map(utf8), s.seriesStart, rows), false, true)),
+    stringColumn('unit', perRow(s.seriesUnit.map((u) => (u ? utf8(u) : null)), s.seriesStart, rows), true, true),
     timestampColumn('timestamp', s.ts),
     doubleColumn('value', s.values),
     timestampColumn('expiry', s.expiry ?? plusConstant(s.ts, s.ttlMicros)),
-    stringColumn('trace_id', s.traceCodes ? decodeCodes(s.traceCodes, s.idValues) : new Array(rows).fill(null), true),
-    stringColumn('span_id', s.spanCodes ? decodeCodes(s.spanCodes, s.idValues) : new Array(rows).fill(null), true),
+    stringColumn('trace_id', s.traceCodes ? byCode(s.traceCodes, ids) : new Array(rows).fill(null), true),
+    stringColumn('span_id', s.spanCodes ? byCode(s.spanCodes, ids) : new Array(rows).fill(null), true),
   ];
 }
 
@@ -74,8 +74,8 @@ function rowColumn(c: RowSnapshotColumn): Column {
       element: { name: c.name, type: 'INT32', converted_type: 'UINT_8', repetition_type: 'REQUIRED' },
       source: { name: c.name, data: c.values },
     };
-    case 'dict': return stringColumn(c.name, decodeCodes(c.codes, c.values), true);
-    case 'str': return withoutStatistics(stringColumn(c.name, decodeUtf8(c.offsets, c.bytes, c.validity), true));
+    case 'dict': return stringColumn(c.name, byCode(c.codes, c.values.map(utf8)), true);
+    case 'str': return withoutStatistics(stringColumn(c.name, utf8Views(c.offsets, c.bytes, c.validity), true));
   }
 }
 
@@ -94,7 +94,12 @@ function doubleColumn(name: string, values: Float64Array): Column {
   return { element: { name, type: 'DOUBLE', repetition_type: 'REQUIRED' }, source: { name, data: values } };
 }
 
-function stringColumn(name: string, values: (string | null)[], nullable: boolean, dictionary = false): Column {
+/**
+ * Strings go to the writer as UTF-8 bytes: each distinct string is encoded once and rows
+ * share its bytes (the writer would otherwise encode every row), and free-text columns
+ * are views straight into the segment's Arrow buffer.
+ */
+function stringColumn(name: string, values: (Uint8Array | null)[], nullable: boolean, dictionary = false): Column {
   return {
     element: { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: nullable ? 'OPTIONAL' : 'REQUIRED' },
     source: { name, data: values, ...(dictionary ? { encoding: 'RLE_DICTIONARY' as const } : {}) },
@@ -116,19 +121,24 @@ function perRow<T>(perSeries: T[], seriesStart: Uint32Array, rows: number): T[] 
   return out;
 }
 
-/** Dictionary codes -> strings; code 0 is "absent". */
-function decodeCodes(codes: Uint32Array, values: string[]): (string | null)[] {
-  const out: (string | null)[] = new Array(codes.length);
+const encoder = new TextEncoder();
+
+function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Dictionary codes -> the bytes of their values; code 0 is "absent". */
+function byCode(codes: Uint32Array, values: Uint8Array[]): (Uint8Array | null)[] {
+  const out: (Uint8Array | null)[] = new Array(codes.length);
   for (let i = 0; i < codes.length; i++) out[i] = codes[i] === 0 ? null : values[codes[i]];
   return out;
 }
 
-function decodeUtf8(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array | null): (string | null)[] {
+function utf8Views(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array | null): (Uint8Array | null)[] {
   const rows = offsets.length - 1;
-  const out: (string | null)[] = new Array(rows);
-  const decoder = new TextDecoder();
+  const out: (Uint8Array | null)[] = new Array(rows);
   for (let i = 0; i < rows; i++) {
-    out[i] = validity && (validity[i >> 3] & (1 << (i & 7))) === 0 ? null : decoder.decode(bytes.subarray(offsets[i], offsets[i + 1]));
+    out[i] = validity && (validity[i >> 3] & (1 << (i & 7))) === 0 ? null : bytes.subarray(offsets[i], offsets[i + 1]);
   }
   return out;
 }
