@@ -19,11 +19,66 @@ export function queryTraces(store: Store, input: QueryTracesInput): WireTrace[] 
   const limit = input.limit ?? 100;
   const offset = input.offset ?? 0;
   if (limit < 0 || offset < 0) throw badRequest('limit and offset must be >= 0');
-  const compare = traceComparator(input.order_by?.length ? input.order_by : ['-start_time']);
+  const orderBy = input.order_by?.length ? input.order_by : ['-start_time'];
+  const compare = traceComparator(orderBy);
   const conditions = input.attribute_filters ?? [];
   validateConditions(conditions);
-  const summaries = store.spans.summaries(conditions.length === 0 ? null : matchingTraceIds(store, conditions, now), now);
-  return firstSorted(summaries, compare, offset + limit).slice(offset, offset + limit).map(wireTrace);
+  let summaries = store.spans.summaries(conditions.length === 0 ? null : matchingTraceIds(store, conditions, now), now);
+  const k = offset + limit;
+  const timeKey = leadingTimeKey(orderBy[0]);
+  if (timeKey && k > 0 && k * 4 < summaries.length) summaries = atOrBefore(summaries, timeKey, k);
+  return firstSorted(summaries, compare, k).slice(offset, k).map(wireTrace);
+}
+
+/**
+ * When the first sort key is a time, a number per trace that orders as that key does (smaller
+ * first; a missing end time last in either direction, as traceComparator has it).
+ */
+function leadingTimeKey(field: string): ((t: TraceSummary) => number) | null {
+  switch (field) {
+    case 'start_time': return (t) => t.start;
+    case '-start_time': return (t) => -t.start;
+    case 'end_time': return (t) => (t.end === undefined ? Infinity : t.end);
+    case '-end_time': return (t) => (t.end === undefined ? Infinity : -t.end);
+    default: return null;
+  }
+}
+
+/**
+ * The traces whose leading key is at most the k-th smallest key: a superset of the first k in
+ * full order (ties at the k-th key are all kept for the comparator to settle), found with a
+ * selection over a Float64Array of keys instead of comparator calls on objects.
+ */
+function atOrBefore(summaries: TraceSummary[], key: (t: TraceSummary) => number, k: number): TraceSummary[] {
+  const keys = new Float64Array(summaries.length);
+  for (let i = 0; i < summaries.length; i++) keys[i] = key(summaries[i]);
+  const limit = nthSmallest(keys.slice(), k - 1);
+  const out: TraceSummary[] = [];
+  for (let i = 0; i < summaries.length; i++) if (keys[i] <= limit) out.push(summaries[i]);
+  return out;
+}
+
+/** The value a numeric sort would put at index n (reorders `a`; no NaN in `a`). */
+export function nthSmallest(a: Float64Array, n: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const x = a[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    do {
+      while (a[i] < x) i++;
+      while (x < a[j]) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < n) lo = i;
+    if (n < i) hi = j;
+  }
+  return a[n];
 }
 
 /**

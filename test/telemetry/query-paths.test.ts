@@ -10,7 +10,7 @@ import { Store } from '../../src/store.ts';
 import { formatTime, wireSpan, wireSpanAt } from '../../src/telemetry/format.ts';
 import { getNestedSpanTree, getSpanTree, querySpans } from '../../src/telemetry/span-tree.ts';
 import { formatMicros } from '../../src/telemetry/time.ts';
-import { firstSorted, queryTraces, traceComparator } from '../../src/telemetry/traces.ts';
+import { firstSorted, nthSmallest, queryTraces, traceComparator } from '../../src/telemetry/traces.ts';
 
 const T0 = 1_733_299_710_000_000;
 const FAR = Number.MAX_SAFE_INTEGER;
@@ -63,6 +63,34 @@ describe('firstSorted (a page without sorting every trace)', () => {
     }
     const ascending = queryTraces(store, { limit: 1000, order_by: ['start_time'] });
     expect(queryTraces(store, { limit: 7, offset: 3, order_by: ['start_time'] })).toEqual(ascending.slice(3, 10));
+  });
+});
+
+describe('query_traces pages', () => {
+  it('nthSmallest finds what a numeric sort puts at n', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(Infinity), fc.constant(-Infinity)), { minLength: 1, maxLength: 300 }), fc.nat(), (xs, i) => {
+      const n = i % xs.length;
+      expect(nthSmallest(Float64Array.from(xs), n)).toBe([...xs].sort((a, b) => a - b)[n]);
+    }), { numRuns: 500 });
+  });
+
+  it('equal a slice of the fully sorted list for every order_by, open traces included', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ start: fc.integer({ min: 0, max: 20 }), end: fc.option(fc.integer({ min: 21, max: 30 }), { nil: undefined }) }), { minLength: 1, maxLength: 120 }),
+      fc.subarray(['start_time', '-start_time', 'end_time', '-end_time', 'trace_id', '-root_span_id'], { minLength: 1 }),
+      fc.nat(40), fc.integer({ min: 1, max: 30 }),
+      (traces, orderBy, offset, limit) => {
+        const store = new Store({ clock: () => T0 });
+        const events = traces.flatMap((t, i) => [
+          { kind: 'span_start' as const, traceId: `t${i}`, spanId: `s${i}`, ts: T0 + t.start, name: 'n' },
+          ...(t.end === undefined ? [] : [{ kind: 'span_end' as const, traceId: `t${i}`, spanId: `s${i}`, ts: T0 + t.end, status: 'ok' as const }]),
+        ]);
+        store.apply({ ttlSeconds: 3600, events, series: [] });
+        const all = queryTraces(store, { limit: 10_000, order_by: orderBy });
+        expect(all).toHaveLength(traces.length);
+        expect(queryTraces(store, { limit, offset, order_by: orderBy })).toEqual(all.slice(offset, offset + limit));
+      },
+    ), { numRuns: 300 });
   });
 });
 
