@@ -31,8 +31,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.warn('listening on a non-loopback address without auth: anyone who can reach it can read and write telemetry (set STRATA_AUTH_TOKENS)', { host: config.host });
   }
   const shutdownHooks: ShutdownHook[] = [];
-  const store = new Store({ limits: { maxHeadRows: config.segmentRows, maxHeadAgeMicros: config.segmentMaxAgeMs * 1000 } });
-  const ingest = async (batch: Parameters<Store['apply']>[0]) => store.apply(batch);
+  const store = await Store.open({
+    dataDir: config.dataDir,
+    fsync: config.fsync,
+    limits: { maxHeadRows: config.segmentRows, maxHeadAgeMicros: config.segmentMaxAgeMs * 1000 },
+    maintenanceIntervalMs: Math.min(1000, config.retentionSweepMs),
+    log: (msg) => log.warn(msg),
+  });
+  // Hooks run last-registered first: the store closes (seal, flush, WAL close) after the server drained.
+  shutdownHooks.push(() => store.close());
+  const ingest = (batch: Parameters<Store['ingest']>[0]) => store.ingest(batch);
   registerRoutes(server, { config, store, ingest, onShutdown: (hook) => shutdownHooks.push(hook) });
   const port = await server.listen();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
