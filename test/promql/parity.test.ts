@@ -55,26 +55,22 @@ if (missing.length > 0) {
       writeFileSync(config, 'global:\n  scrape_interval: 1h\n');
       const port = await freePort();
       baseUrl = `http://127.0.0.1:${port}`;
-      server = spawn(
-        'prometheus',
-        [
-          `--config.file=${config}`,
-          `--storage.tsdb.path=${blocks}`,
-          '--storage.tsdb.retention.time=100y',
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=warn',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
+      server = spawnWithWatchdog('prometheus', [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${blocks}`,
+        '--storage.tsdb.retention.time=100y',
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ]);
       let stderr = '';
       server.stderr?.on('data', (d) => (stderr += d));
       await waitReady(baseUrl, server, () => stderr);
     }, 120_000);
 
-    afterAll(() => {
-      if (server && server.exitCode === null) server.kill('SIGTERM');
+    afterAll(async () => {
+      if (server) await stop(server);
       if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    }, 30_000);
 
     it.each(PARITY_QUERIES.map((q) => [describeQuery(q), q] as const))('%s', async (_, q) => {
       const theirs = await queryPrometheus(baseUrl, q);
@@ -170,6 +166,36 @@ function parseValue(s: string): number {
 
 function labelKey(metric: Record<string, string>): string {
   return JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Starts `command` under a small shell that also ends it when this test process is gone,
+ * so a killed test run leaves no server behind. The shell leads its own process group.
+ */
+function spawnWithWatchdog(command: string, args: string[]): ChildProcess {
+  const script = [
+    '"$0" "$@" &',
+    'child=$!',
+    'trap \'kill "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT',
+    'while kill -0 "$WATCHED_PID" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done',
+    'kill "$child" 2>/dev/null',
+    'wait "$child"',
+  ].join('\n');
+  return spawn('sh', ['-c', script, command, ...args], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, WATCHED_PID: String(process.pid) },
+  });
+}
+
+/** SIGTERM, then after 15 s SIGKILL to the whole process group. */
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => process.kill(-proc.pid!, 'SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function freePort(): Promise<number> {
