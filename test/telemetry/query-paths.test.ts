@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SpanIndex, type TraceSummary } from '../../src/index/spans.ts';
 import { Store } from '../../src/store.ts';
 import { formatTime, wireSpan, wireSpanAt } from '../../src/telemetry/format.ts';
+import { bucketSums, sparseBucketSums } from '../../src/telemetry/metrics.ts';
 import { getNestedSpanTree, getSpanTree, querySpans } from '../../src/telemetry/span-tree.ts';
 import { formatMicros } from '../../src/telemetry/time.ts';
 import { firstSorted, nthSmallest, queryTraces, traceComparator } from '../../src/telemetry/traces.ts';
@@ -146,5 +147,31 @@ describe('span trees over parent links that form a cycle', () => {
 
   it('query_spans walks from the root as before', () => {
     expect(querySpans(store, { attribute_filters: [{ key: 'session_id', op: 'eq', value: 'S' }], attributes_to_return: ['k'] }).map((s) => s.span_id)).toEqual(['root']);
+  });
+});
+
+describe('query_metrics bucket sums', () => {
+  it('the dense form sums exactly as the Map form, sealed segments and head alike', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ dt: fc.integer({ min: 0, max: 7200 }), v: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }), fc.constant(-0)) }), { maxLength: 80 }),
+      fc.nat(80), fc.constantFrom(1, 60, 600, 3600), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 8000 }),
+      (samples, sealAt, bucketS, from, span) => {
+        const base = 1_733_270_400;
+        const store = new Store({ clock: () => (base + 10 * 86_400) * 1_000_000 });
+        const batch = (part: typeof samples) => ({
+          ttlSeconds: 86_400 * 30, series: [],
+          events: part.map((x) => ({ kind: 'metric' as const, traceId: 't', spanId: 's', ts: (base + x.dt) * 1_000_000 + 123, metric: 'm', value: x.v, unit: 'u', attributes: { a: 'b' } })),
+        });
+        store.apply(batch(samples.slice(0, sealAt)));
+        store.sealAll();
+        store.apply(batch(samples.slice(sealAt)));
+        const [id] = store.selectSeries([{ name: '__name__', op: '=', value: 'm' }]);
+        if (id === undefined) return;
+        const minTs = (base + from) * 1_000_000, maxTs = (base + from + span) * 1_000_000;
+        const dense = bucketSums(store, id, minTs, maxTs, bucketS, 'u');
+        const sparse = sparseBucketSums(store, id, minTs, maxTs, bucketS, 'u');
+        expect(dense.map((p) => [p.timestamp, Object.is(p.value, -0) ? '-0' : p.value, p.unit])).toEqual(sparse.map((p) => [p.timestamp, Object.is(p.value, -0) ? '-0' : p.value, p.unit]));
+      },
+    ), { numRuns: 300 });
   });
 });
