@@ -39,8 +39,8 @@ export class MatcherError extends Error {}
 
 function compileAnchored(pattern: string): RE2JS {
   try {
-    // DOTALL: Prometheus compiles with (?s) so `.` also matches newlines.
-    return RE2JS.compile(`^(?:${pattern})$`, RE2JS.DOTALL);
+    // As Prometheus 2.42 (labels.NewFastRegexMatcher): no (?s), so `.` does not match a newline.
+    return RE2JS.compile(`^(?:${pattern})$`);
   } catch (e) {
     throw new MatcherError(`invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`);
   }

@@ -112,3 +112,10 @@ describe('Postings.select', () => {
     expect(() => compileMatcher({ name: 'x', op: '=~', value: '(' })).toThrow(/invalid regular expression/);
   });
 });
+
+describe('regex semantics', () => {
+  it('as in Prometheus 2.42, `.` does not match a newline', () => {
+    expect(compileMatcher({ name: 'x', op: '=~', value: 'a.b' }).matches('a\nb')).toBe(false);
+    expect(compileMatcher({ name: 'x', op: '=~', value: 'a.b' }).matches('a-b')).toBe(true);
+  });
+});
