@@ -14,6 +14,8 @@
  * `/internal/force_flush` and a `count_over_time` query, polled until complete.
  *
  * Scenarios:
+ *   decode     in process: one 10k-event batch through decode, WAL encoding and apply, the
+ *              per-event path (before issue 8) against the fast path (bench/ingest/decode-paths.ts)
  *   series     strata series batches (msgpack Float64Arrays, 250 series × 150 samples per body)
  *   vm-series  VictoriaMetrics /api/v1/import, one JSON line per series (same bodies' samples)
  *   events     strata metric events, 10,000 per body (plain msgpack)
@@ -30,12 +32,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { postAll, streamAll, type SendStats } from './ingest/clients.ts';
+import { measureDecodePaths } from './ingest/decode-paths.ts';
 import { startStrata, startVictoriaMetrics, victoriaMetricsAvailable, VICTORIA_METRICS_BIN, type ServerProcess } from './ingest/processes.ts';
 import { strataQueryableSamples, strataTraceCount, victoriaMetricsQueryableSamples } from './ingest/verify.ts';
 import { spanEventBodies, Workload, type WorkloadShape } from './ingest/workload.ts';
 import { isMain, machine, markdownTable, RESULTS_DIR, writeResults, type BenchRow } from './report.ts';
 
-export const SCENARIOS = ['series', 'vm-series', 'events', 'vm-events', 'stream', 'spans'] as const;
+export const SCENARIOS = ['decode', 'series', 'vm-series', 'events', 'vm-events', 'stream', 'spans'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface IngestBenchOptions {
@@ -70,6 +73,16 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const measured: Partial<Record<Scenario, Measured>> = {};
   const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
 
+  if (scenarios.has('decode')) {
+    const { before, after, events } = measureDecodePaths();
+    const stage = (name: string, key: keyof typeof before) => {
+      rows.push({ name: `${events / 1000}k metric events, ${name}: per event (before)`, value: before[key], unit: 'ms' });
+      rows.push({ name: `${events / 1000}k metric events, ${name}: grouped, fast path`, value: after[key], unit: 'ms' });
+    };
+    stage('decode + validate', 'decodeMs');
+    stage('WAL encoding', 'walEncodeMs');
+    stage('apply', 'applyMs');
+  }
   if (scenarios.has('series')) {
     const bodies = workload.strataSeriesBodies();
     measured.series = await onStrata((url) => timeSamples(workload, () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
