@@ -7,8 +7,6 @@
  * each batch to the WAL before applying it, and `maintain` (on a timer) seals heads,
  * flushes segments to Parquet and deletes the WAL files they cover (a checkpoint).
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { SpanIndex, type Attributes, type SpanStartInput } from './index/spans.ts';
 import { SeriesRegistry, type Labels } from './index/series.ts';
 import type { Matcher } from './index/matcher.ts';
@@ -19,13 +17,12 @@ import type { MetricSegment, SliceVisitor } from './storage/metric-segment.ts';
 import { RowTable } from './storage/row-table.ts';
 import type { RowSegment } from './storage/row-segment.ts';
 import { LOG_COLUMNS, SPAN_EVENT_COLUMNS, SPAN_EVENT_KIND, SPAN_STATUS_CODE } from './storage/tables.ts';
-import { LsnSequencer } from './storage/lsn-sequencer.ts';
-import { resolveNodeId } from './storage/node-id.ts';
-import { SegmentPersistence, type FlushStats, type LoadReport } from './storage/persistence.ts';
+import { Durability, type DurabilityStats, type TableMask } from './storage/durability.ts';
 import type { FlushMode } from './storage/segment-writer.ts';
 import { refeedSpanEvents } from './storage/span-rebuild.ts';
-import { Wal, type FsyncPolicy, type ReplayStats, type WalStats } from './storage/wal.ts';
-import { decodeWalEntry, encodeWalEntry } from './storage/wal-entry.ts';
+import type { FsyncPolicy } from './storage/wal.ts';
+
+export type { DurabilityStats } from './storage/durability.ts';
 
 export interface StoreOptions {
   limits?: Partial<TableLimits>;
@@ -50,40 +47,8 @@ export interface StoreOpenOptions extends StoreOptions {
   log?: (msg: string) => void;
 }
 
-export interface DurabilityStats {
-  wal: WalStats;
-  flush: FlushStats;
-  /** Sealed segments not yet in a Parquet file. */
-  pendingFlushes: number;
-  segmentFiles: number;
-  /** Highest log sequence number applied. */
-  appliedLsn: number;
-  /** What the last open loaded and replayed. */
-  loaded: LoadReport;
-  replayed: ReplayStats & { batches: number };
-}
-
-/** Which tables a replayed batch still has to fill (the others already hold it from segment files). */
-interface TableMask {
-  metrics: boolean;
-  spanEvents: boolean;
-  logs: boolean;
-}
-
 const ALL_TABLES: TableMask = { metrics: true, spanEvents: true, logs: true };
 const DEFAULT_MAINTENANCE_INTERVAL_MS = 1000;
-
-interface Durable {
-  wal: Wal;
-  persistence: SegmentPersistence;
-  sequencer: LsnSequencer;
-  log: (msg: string) => void;
-  /** WAL files up to this seq hold only rows of sealed segments (set by each checkpoint). */
-  walSeqSealed: number;
-  walSeqDeleted: number;
-  loaded: LoadReport;
-  replayed: ReplayStats & { batches: number };
-}
 
 export const DEFAULT_LIMITS: TableLimits = { maxHeadRows: 1_000_000, maxHeadAgeMicros: 60_000_000 };
 
@@ -111,11 +76,8 @@ export class Store {
   /** Counters for /metrics. */
   readonly counters = { eventsIngested: 0, samplesIngested: 0, segmentsSealed: 0, segmentsDropped: 0 };
 
-  private durable: Durable | null = null;
+  private durability: Durability | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
-  private sealing: Promise<void> | null = null;
-  private checkpointing: Promise<void> | null = null;
-  private flushError: Error | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(opts: StoreOptions = {}) {
@@ -132,7 +94,11 @@ export class Store {
    */
   static async open(opts: StoreOpenOptions = {}): Promise<Store> {
     const store = new Store(opts);
-    if (opts.dataDir !== undefined) await store.recover(opts.dataDir, opts);
+    if (opts.dataDir !== undefined) {
+      const log = opts.log ?? ((msg: string) => console.warn(msg));
+      store.durability = await Durability.open({ ...opts, dataDir: opts.dataDir, log }, store.replayTarget(), store.clock());
+      store.dropExpired();
+    }
     const interval = opts.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS;
     if (interval > 0) {
       store.maintenanceTimer = setInterval(() => store.tick(), interval);
@@ -141,44 +107,19 @@ export class Store {
     return store;
   }
 
-  private async recover(dataDir: string, opts: StoreOpenOptions): Promise<void> {
-    const log = opts.log ?? ((msg: string) => console.warn(msg));
-    await mkdir(dataDir, { recursive: true });
-    const nodeId = await resolveNodeId(dataDir, opts.nodeId);
-    const persistence = new SegmentPersistence({ dataDir, nodeId, flushMode: opts.flushMode ?? 'worker', log }, this);
-    const loaded = await persistence.load(this.clock());
-    refeedSpanEvents(this.spanEvents.segments, this.spans);
-    // As the running store's sweeps did: an expired span must not shadow a later start with its id.
-    this.spans.removeExpired(this.clock());
-    const sequencer = new LsnSequencer();
-    const wal = await Wal.open({
-      dir: path.join(dataDir, 'wal'), fsync: opts.fsync ?? 'always', log,
-      batchIntervalMs: opts.walBatchIntervalMs, maxFileBytes: opts.walMaxFileBytes,
-    });
-    this.durable = { wal, persistence, sequencer, log, walSeqSealed: 0, walSeqDeleted: 0, loaded, replayed: { records: 0, files: 0, bytes: 0, corruptTails: 0, batches: 0 } };
-    const floor = loaded.walLsnFloor;
-    let lastLsn = Math.max(floor.metrics, floor.span_events, floor.logs);
-    sequencer.resetTo(lastLsn);
-    const replayed = await wal.replay((payload) => {
-      let entry;
-      try {
-        entry = decodeWalEntry(payload);
-      } catch (err) {
-        log(`wal: skipping an undecodable record: ${messageOf(err)}`);
-        return;
-      }
-      const { lsn, batch } = entry;
-      if (lsn > lastLsn) lastLsn = lsn;
-      sequencer.resetTo(lastLsn);
-      const mask = { metrics: lsn > floor.metrics, spanEvents: lsn > floor.span_events, logs: lsn > floor.logs };
-      if (!mask.metrics && !mask.spanEvents && !mask.logs) return;
-      this.applyTo(batch, mask);
-      this.durable!.replayed.batches++;
-      // Keep heads bounded however long the log is; these seals are flushed by the next checkpoint.
-      if (this.headRows() >= this.limits.maxHeadRows) this.sealAll();
-    });
-    Object.assign(this.durable.replayed, replayed);
-    this.dropExpired();
+  private replayTarget() {
+    return {
+      series: this.series, metrics: this.metrics, spanEvents: this.spanEvents, logs: this.logs,
+      afterLoad: () => {
+        refeedSpanEvents(this.spanEvents.segments, this.spans);
+        // As the running store's sweeps did: an expired span must not shadow a later start with its id.
+        this.spans.removeExpired(this.clock());
+      },
+      applyTo: (batch: IngestBatch, tables: TableMask) => this.applyTo(batch, tables),
+      afterReplayedBatch: () => {
+        if (this.metrics.head.rows + this.spanEvents.headRows + this.logs.headRows >= this.limits.maxHeadRows) this.sealAll();
+      },
+    };
   }
 
   /**
@@ -187,19 +128,8 @@ export class Store {
    */
   async ingest(batch: IngestBatch): Promise<void> {
     if (this.closing) throw new Error('store is closed');
-    const d = this.durable;
-    if (!d) {
-      this.apply(batch);
-      return;
-    }
-    const lsn = d.sequencer.issue();
-    try {
-      await d.wal.append(encodeWalEntry(lsn, batch));
-      if (!d.sequencer.isTurn(lsn)) await d.sequencer.turn(lsn);
-      this.apply(batch);
-    } finally {
-      d.sequencer.done(lsn);
-    }
+    if (this.durability) await this.durability.ingest(batch, () => this.apply(batch));
+    else this.apply(batch);
   }
 
   /** Applies a validated batch to the heads and indexes (after it is durable). */
@@ -287,14 +217,9 @@ export class Store {
   sealAll(): SealedSegments {
     const sealed = { metrics: this.metrics.seal(), spanEvents: this.spanEvents.seal(), logs: this.logs.seal() };
     this.counters.segmentsSealed += Number(!!sealed.metrics) + Number(!!sealed.spanEvents) + Number(!!sealed.logs);
-    const d = this.durable;
-    if (d) {
-      // Applies happen in LSN order, so the heads just sealed held exactly the batches up to appliedThrough.
-      const lsn = d.sequencer.appliedThrough;
-      if (sealed.metrics) d.persistence.enqueue('metrics', sealed.metrics, lsn);
-      if (sealed.spanEvents) d.persistence.enqueue('span_events', sealed.spanEvents, lsn);
-      if (sealed.logs) d.persistence.enqueue('logs', sealed.logs, lsn);
-    }
+    this.durability?.sealed([
+      { table: 'metrics', segment: sealed.metrics }, { table: 'span_events', segment: sealed.spanEvents }, { table: 'logs', segment: sealed.logs },
+    ]);
     return sealed;
   }
 
@@ -305,7 +230,7 @@ export class Store {
     this.series.removeExpired(now);
     this.spans.removeExpired(now);
     this.counters.segmentsDropped += dropped.metrics.length + dropped.spanEvents.length + dropped.logs.length;
-    this.durable?.persistence.forget([...dropped.metrics, ...dropped.spanEvents, ...dropped.logs]);
+    this.durability?.dropped([...dropped.metrics, ...dropped.spanEvents, ...dropped.logs]);
     return dropped;
   }
 
@@ -317,72 +242,24 @@ export class Store {
   async maintain(): Promise<void> {
     if (this.closing) return;
     await this.sweepAndSeal();
-    const d = this.durable;
-    if (!d) return;
-    await this.checkpoint(d);
-    await d.persistence.settle();
-    if (d.persistence.pendingFlushes > 0 && this.flushError) throw this.flushError;
+    if (!this.durability) return;
+    await this.durability.flushEverything();
+    if (this.durability.flushError) throw this.durability.flushError;
   }
 
   /** The timer's pass: sweeps and seals, and leaves the flush running in the background so the next seal never waits for it. */
   private tick(): void {
     if (this.closing) return;
     void this.sweepAndSeal()
-      .then(() => { if (this.durable) void this.checkpoint(this.durable); })
-      .catch((err) => this.warn(`maintenance failed: ${messageOf(err)}`));
+      .then(() => this.durability?.checkpoint())
+      .catch((err) => this.warn(`maintenance failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private async sweepAndSeal(): Promise<void> {
     this.dropExpired();
     if (!this.needsSeal()) return;
-    if (!this.durable) {
-      this.sealAll();
-      return;
-    }
-    await this.sealAtWalBoundary(this.durable);
-  }
-
-  /**
-   * Seals every head at a WAL file boundary. The rotation comes first: every batch
-   * appended before it is in a file up to `seq`, and is applied (awaited) before the
-   * seal, so those files hold only rows of this seal and earlier ones.
-   */
-  private sealAtWalBoundary(d: Durable): Promise<void> {
-    if (!this.sealing) {
-      this.sealing = (async () => {
-        const lastIssued = d.sequencer.lastIssuedLsn;
-        const seq = await d.wal.rotate();
-        await d.sequencer.whenThrough(lastIssued);
-        this.sealAll();
-        d.walSeqSealed = Math.max(d.walSeqSealed, seq);
-      })().finally(() => { this.sealing = null; });
-    }
-    return this.sealing;
-  }
-
-  /**
-   * Flushes every sealed segment, then deletes the WAL files up to the last seal. Never
-   * rejects: a failure is logged and kept in `flushError`, and the segments stay queued.
-   */
-  private checkpoint(d: Durable): Promise<void> {
-    if (!this.checkpointing) {
-      this.checkpointing = (async () => {
-        try {
-          while (d.persistence.pendingFlushes > 0) await d.persistence.flush();
-          this.flushError = null;
-          // Read in the same turn as the empty queue: every seal recorded so far is flushed.
-          const sealed = d.walSeqSealed;
-          if (sealed > d.walSeqDeleted) {
-            await d.wal.deleteUpTo(sealed);
-            d.walSeqDeleted = Math.max(d.walSeqDeleted, sealed);
-          }
-        } catch (err) {
-          this.flushError = err instanceof Error ? err : new Error(String(err));
-          d.log(`store: flush failed, will retry; the WAL keeps the data: ${this.flushError.message}`);
-        }
-      })().finally(() => { this.checkpointing = null; });
-    }
-    return this.checkpointing;
+    if (this.durability) await this.durability.sealAtWalBoundary(() => this.sealAll());
+    else this.sealAll();
   }
 
   /**
@@ -390,52 +267,25 @@ export class Store {
    * If the flush fails the WAL keeps the rows and the next open replays them.
    */
   close(): Promise<void> {
-    if (!this.closing) this.closing = this.shutDown();
+    if (!this.closing) {
+      if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+      this.maintenanceTimer = null;
+      this.closing = this.durability ? this.durability.close(() => this.sealAll()) : Promise.resolve();
+    }
     return this.closing;
   }
 
-  private async shutDown(): Promise<void> {
-    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
-    this.maintenanceTimer = null;
-    const d = this.durable;
-    if (!d) return;
-    try {
-      await this.sealing?.catch(() => undefined);
-      await this.sealAtWalBoundary(d);
-      await this.checkpoint(d);
-      await d.persistence.settle();
-    } catch (err) {
-      d.log(`store: final seal failed, the WAL keeps the data: ${messageOf(err)}`);
-    } finally {
-      await d.wal.close();
-      await d.persistence.close();
-    }
-  }
-
   get isDurable(): boolean {
-    return this.durable !== null;
+    return this.durability !== null;
   }
 
   durabilityStats(): DurabilityStats | null {
-    const d = this.durable;
-    if (!d) return null;
-    return {
-      wal: d.wal.stats(), flush: { ...d.persistence.flushStats }, pendingFlushes: d.persistence.pendingFlushes,
-      segmentFiles: d.persistence.fileCount, appliedLsn: d.sequencer.appliedThrough, loaded: d.loaded, replayed: d.replayed,
-    };
-  }
-
-  private headRows(): number {
-    return this.metrics.head.rows + this.spanEvents.headRows + this.logs.headRows;
+    return this.durability?.stats() ?? null;
   }
 
   private warn(msg: string): void {
-    (this.durable?.log ?? ((m: string) => console.warn(m)))(msg);
+    (this.durability?.log ?? ((m: string) => console.warn(m)))(msg);
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** A metric event's series: its name plus its attributes as labels (values stringified, `__*` keys and nulls left out). */

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/storage/clock.ts';
 import type { IngestBatch } from '../../src/storage/events.ts';
 import { Store, type StoreOpenOptions } from '../../src/store.ts';
-import { SEC, makeTempDir, removeTempDirs } from './helpers.ts';
+import { SEC, durabilityOf, makeTempDir, removeTempDirs, simulateCrash } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 0, 2, 23, 59, 59) * 1000;
 
@@ -38,20 +38,12 @@ function filesUnder(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
 }
 
-async function crash(store: Store): Promise<void> {
-  const internals = store as unknown as { durable: { wal: { close(): Promise<void> }; persistence: { close(): Promise<void> } } | null };
-  const d = internals.durable!;
-  internals.durable = null;
-  await d.wal.close();
-  await d.persistence.close();
-}
-
 describe('store files', () => {
   it('keeps everything before a torn WAL tail and warns about it', async () => {
     const dir = makeTempDir();
     const store = await Store.open(options(dir));
     for (let i = 0; i < 5; i++) await store.ingest(batch(i));
-    await crash(store);
+    await simulateCrash(store);
     const walDir = path.join(dir, 'wal');
     const last = filesUnder(walDir).filter((f) => fs.statSync(path.join(walDir, f)).size > 8).at(-1)!;
     const walFile = path.join(walDir, last);
@@ -64,7 +56,7 @@ describe('store files', () => {
     expect(opts.warnings.join('\n')).toMatch(/torn record/);
     // New writes after the torn tail survive the next restart.
     await reopened.ingest(batch(7));
-    await crash(reopened);
+    await simulateCrash(reopened);
     const third = await Store.open(options(dir));
     expect(values(third)).toEqual([0, 1, 2, 3, 7]);
     await third.close();
@@ -74,7 +66,7 @@ describe('store files', () => {
     const dir = makeTempDir();
     const store = await Store.open(options(dir));
     for (let i = 0; i < 3; i++) await store.ingest(batch(i));
-    await crash(store);
+    await simulateCrash(store);
     const walDir = path.join(dir, 'wal');
     const walFile = path.join(walDir, filesUnder(walDir).filter((f) => fs.statSync(path.join(walDir, f)).size > 8).at(-1)!);
     const bytes = fs.readFileSync(walFile);
@@ -173,7 +165,7 @@ describe('store files', () => {
     const dir = makeTempDir();
     const store = await Store.open(options(dir));
     await store.ingest(batch(1));
-    const wal = (store as unknown as { durable: { wal: { append(p: Uint8Array): Promise<void> } } }).durable.wal;
+    const wal = durabilityOf(store).wal;
     const original = wal.append.bind(wal);
     wal.append = () => Promise.reject(new Error('disk full'));
     await expect(store.ingest(batch(2))).rejects.toThrow('disk full');

@@ -5,6 +5,28 @@ import path from 'node:path';
 import type { EngineEvent, IngestBatch, SeriesEntry } from '../../src/storage/events.ts';
 import type { Store } from '../../src/store.ts';
 
+/** The store's private durability parts, which the crash-shaped tests reach into. */
+export interface DurabilityInternals {
+  wal: { close(): Promise<void>; append(payload: Uint8Array): Promise<void> };
+  persistence: { queue: unknown[]; flush(): Promise<void>; close(): Promise<void> };
+}
+
+export function durabilityOf(store: Store): DurabilityInternals {
+  return (store as unknown as { durability: DurabilityInternals }).durability;
+}
+
+/**
+ * What a crash leaves behind: no seal, no flush, no checkpoint. The WAL's file handle is
+ * closed (which adds nothing to the file: every acknowledged record is already in it),
+ * and the store is detached from its files.
+ */
+export async function simulateCrash(store: Store): Promise<void> {
+  const d = durabilityOf(store);
+  (store as unknown as { durability: null }).durability = null;
+  await d.wal.close();
+  await d.persistence.close();
+}
+
 export const SEC = 1_000_000;
 
 const tempDirs: string[] = [];

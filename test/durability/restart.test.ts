@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/storage/clock.ts';
 import { Store, type StoreOpenOptions } from '../../src/store.ts';
-import { SEC, dumpQueries, makeTempDir, mixedWorkload, removeTempDirs } from './helpers.ts';
+import { SEC, dumpQueries, durabilityOf, makeTempDir, mixedWorkload, removeTempDirs, simulateCrash } from './helpers.ts';
 
 const T0 = 1_800_000_000 * SEC;
 const NOW = T0 + 100 * SEC;
@@ -15,26 +15,6 @@ function options(dataDir: string, extra: Partial<StoreOpenOptions> = {}): StoreO
     dataDir, clock: manualClock(NOW), fsync: 'always', nodeId: 'test', maintenanceIntervalMs: 0,
     limits: { maxHeadRows: 150, maxHeadAgeMicros: 3600 * SEC }, log: () => undefined, ...extra,
   };
-}
-
-interface Internals {
-  durable: { wal: { close(): Promise<void> }; persistence: { queue: unknown[]; flush(): Promise<void>; close(): Promise<void> } } | null;
-}
-
-/**
- * What a crash leaves behind: no seal, no flush, no checkpoint. The WAL's file handle is
- * closed (which adds nothing to the file: every acknowledged record is already in it).
- */
-async function abandon(store: Store): Promise<void> {
-  const internals = store as unknown as Internals;
-  const d = internals.durable!;
-  internals.durable = null;
-  await d.wal.close();
-  await d.persistence.close();
-}
-
-function persistenceOf(store: Store) {
-  return (store as unknown as Internals).durable!.persistence;
 }
 
 /** Ingests the workload, running maintenance (seal, flush, WAL delete) every `every` batches. */
@@ -75,7 +55,7 @@ describe('restart', () => {
     await ingestAll(store);
     await store.ingest(mixedWorkload(T0 + 500 * SEC, 3, 9)[2]);
     const before = dumpQueries(store);
-    await abandon(store);
+    await simulateCrash(store);
     const reopened = await Store.open(options(dir));
     const stats = reopened.durabilityStats()!;
     expect(stats.loaded.segments).toBeGreaterThan(0);
@@ -90,8 +70,8 @@ describe('restart', () => {
     await ingestAll(store, mixedWorkload(T0, 30), 1000);
     const before = dumpQueries(store);
     store.sealAll();
-    await persistenceOf(store).flush();
-    await abandon(store);
+    await durabilityOf(store).persistence.flush();
+    await simulateCrash(store);
     expect(segmentFiles(dir).length).toBe(3);
 
     const reopened = await Store.open(options(dir));
@@ -113,11 +93,11 @@ describe('restart', () => {
     const before = dumpQueries(store);
     store.sealAll();
     // Flush only the first queued segment (metrics), as if the crash came mid-flush.
-    const persistence = persistenceOf(store);
+    const persistence = durabilityOf(store).persistence;
     const rest = persistence.queue.splice(1);
     await persistence.flush();
     expect(rest.length).toBe(2);
-    await abandon(store);
+    await simulateCrash(store);
     expect(segmentFiles(dir)).toHaveLength(1);
 
     const reopened = await Store.open(options(dir));
