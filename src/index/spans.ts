@@ -98,8 +98,11 @@ export class SpanIndex {
   private childSlots: (number[] | undefined)[] = [];
   private readonly orphans = new Map<string, number[]>();
   private readonly pendingEnds = new Map<string, SpanEndInput>();
-  /** key -> value key (type-tagged) -> slots. */
-  private readonly attrIndex = new Map<string, Map<string, number[]>>();
+  /**
+   * key -> value -> slots. Values are the Map keys themselves (a Map tells 5 from "5" and true
+   * from "true", and 0 from -0 no more than `===` does), so no key string is built per value.
+   */
+  private readonly attrIndex = new Map<string, Map<IndexedValue, Posting>>();
   /** Span names, interned (a few distinct names shared by many spans). */
   private readonly names = new Map<string, string>();
   /** Per-slot visit marks for tree walks: `visitMark[slot] === visitEpoch` means visited by the current walk. */
@@ -112,6 +115,11 @@ export class SpanIndex {
 
   get traceCount(): number {
     return this.traces.size;
+  }
+
+  /** Spans indexed for a trace (expired ones count until removeExpired): what the spans-per-trace limit reads. */
+  traceSpanCount(traceId: string): number {
+    return this.traces.get(traceId)?.slots.length ?? 0;
   }
 
   addStart(e: SpanStartInput): void {
@@ -221,15 +229,33 @@ export class SpanIndex {
       values = new Map();
       this.attrIndex.set(key, values);
     }
-    pushTo(values, valueKey(value), slot);
+    const posting = values.get(value);
+    if (posting === undefined) {
+      values.set(value, slot);
+      return;
+    }
+    const first = typeof posting === 'number' ? posting : posting[0];
+    if (typeof posting === 'number') values.set(value, [posting, slot]);
+    else posting.push(slot);
+    // A repeated string value (a model name, a session id) is kept once: the span holds the
+    // instance the index already holds (an equal string, so nothing a reader can tell apart).
+    if (typeof value === 'string' && first !== undefined) {
+      const known = this.attrs[first][key];
+      if (known === value) this.attrs[slot][key] = known;
+    }
   }
 
   private unindexAttribute(slot: number, key: string, value: Primitive): void {
     if (value === null) return;
-    const list = this.attrIndex.get(key)?.get(valueKey(value));
-    if (!list) return;
-    const i = list.lastIndexOf(slot);
-    if (i >= 0) list.splice(i, 1);
+    const values = this.attrIndex.get(key);
+    const posting = values?.get(value);
+    if (posting === undefined) return;
+    if (typeof posting === 'number') {
+      if (posting === slot) (values as Map<IndexedValue, Posting>).delete(value);
+      return;
+    }
+    const i = posting.lastIndexOf(slot);
+    if (i >= 0) posting.splice(i, 1);
   }
 
   isLive(slot: number, now: number): boolean {
@@ -490,7 +516,8 @@ export class SpanIndex {
     let best: readonly number[] | null = null;
     for (const c of conditions) {
       if (c.op !== 'eq' || c.value === null || SPAN_FIELDS.has(c.key)) continue;
-      const list = this.attrIndex.get(c.key)?.get(valueKey(c.value)) ?? [];
+      const posting = this.attrIndex.get(c.key)?.get(c.value);
+      const list = posting === undefined ? NO_SLOTS : typeof posting === 'number' ? [posting] : posting;
       if (!best || list.length < best.length) best = list;
     }
     return best;
@@ -513,7 +540,8 @@ export class SpanIndex {
       if (t.slots.length === 0) this.traces.delete(traceId);
     }
     // Batch the list edits: each touched list is filtered once, however many of its spans died.
-    const touched = new Map<number[], { map: Map<string, number[]>; key: string } | number>();
+    type Owner = { map: Map<string, number[]>; key: string } | { values: Map<IndexedValue, Posting>; value: IndexedValue } | number;
+    const touched = new Map<number[], Owner>();
     const touch = (map: Map<string, number[]> | undefined, key: string) => {
       const list = map?.get(key);
       if (map && list) touched.set(list, { map, key });
@@ -528,7 +556,12 @@ export class SpanIndex {
     for (const slot of dead) {
       for (const k in this.attrs[slot]) {
         const v = this.attrs[slot][k];
-        if (v !== null) touch(this.attrIndex.get(k), valueKey(v));
+        if (v === null) continue;
+        const values = this.attrIndex.get(k);
+        const posting = values?.get(v);
+        if (posting === undefined) continue;
+        if (typeof posting !== 'number') touched.set(posting, { values: values as Map<IndexedValue, Posting>, value: v });
+        else if (posting === slot) (values as Map<IndexedValue, Posting>).delete(v);
       }
       this.slotOf.delete(this.spanId[slot]);
       this.attrs[slot] = {};
@@ -545,9 +578,12 @@ export class SpanIndex {
       let n = 0;
       for (const s of list) if (!dead.has(s)) list[n++] = s;
       list.length = n;
-      if (n > 0) continue;
-      if (typeof owner === 'number') this.childSlots[owner] = undefined;
-      else owner.map.delete(owner.key);
+      if (typeof owner === 'number') {
+        if (n === 0) this.childSlots[owner] = undefined;
+      } else if ('values' in owner) {
+        if (n === 0) owner.values.delete(owner.value);
+        else if (n === 1) owner.values.set(owner.value, list[0]);
+      } else if (n === 0) owner.map.delete(owner.key);
     }
     return dead.size;
   }
@@ -577,9 +613,9 @@ export function conditionHolds(actual: Primitive | undefined, c: SpanCondition):
   }
 }
 
-function valueKey(v: string | number | boolean): string {
-  return typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'n' + v : v ? 'b1' : 'b0';
-}
+type IndexedValue = string | number | boolean;
+/** The spans holding one attribute value: one slot, or several in the order they were added. */
+type Posting = number | number[];
 
 function hasRootMarker(attrs: Attributes): boolean {
   return isTruthy(attrs.__root__) || isTruthy(attrs.__root_span__) || isTruthy(attrs.__local_root_span__);
