@@ -8,8 +8,9 @@
  * share group commits); only the acknowledgements wait for each other, to keep their order.
  *
  * Backpressure, both ways, per connection:
- * - a client may have `maxInFlight` messages unacknowledged; past that a message is refused
- *   with an error, and the gate's 429 bound applies as on HTTP (uWS cannot pause reading);
+ * - a client may have `maxInFlight` messages or `maxInFlightBytes` unacknowledged; past that
+ *   a message is refused with an error ack, and the gate's 429 bound applies as on HTTP (uWS
+ *   cannot pause reading, so refusing is how a connection is held to its share);
  * - acks are held back while the socket's send buffer is above `sendHighWaterBytes` and
  *   written on `drain`; a client that leaves more than `maxUnreadAckBytes` unread is closed
  *   (1008): it is not reading its acks, and holding them would grow memory without bound.
@@ -28,8 +29,10 @@ export interface StreamOptions {
   /** Largest message accepted; uWS closes a connection that sends a larger one. */
   maxMessageBytes: number;
   defaultTtlSeconds: number;
-  /** Unacknowledged messages per connection. Default 64. */
+  /** Unacknowledged messages per connection. Default 1024. */
   maxInFlight?: number;
+  /** Unacknowledged message bytes per connection (one message is always taken). Default 4 × maxMessageBytes. */
+  maxInFlightBytes?: number;
   /** Send-buffer level above which acks wait for `drain`. Default 64 KiB. */
   sendHighWaterBytes?: number;
   /** Acks a client may leave unread (socket buffer + held back) before it is closed. Default 1 MiB. */
@@ -40,6 +43,7 @@ export interface StreamOptions {
 export interface StreamSession {
   closed: boolean;
   inFlight: number;
+  inFlightBytes: number;
   /** Acks held back by backpressure, in order, and their total length. */
   held: string[];
   heldBytes: number;
@@ -57,11 +61,11 @@ export interface AckSocket {
 export const POLICY_VIOLATION = 1008;
 
 export function newStreamSession(): StreamSession {
-  return { closed: false, inFlight: 0, held: [], heldBytes: 0, lastAck: Promise.resolve() };
+  return { closed: false, inFlight: 0, inFlightBytes: 0, held: [], heldBytes: 0, lastAck: Promise.resolve() };
 }
 
 export function registerIngestStream(server: Server, gate: IngestGate, options: StreamOptions): void {
-  const flow = new AckFlow(options);
+  const flow = new AckFlow({ maxInFlightBytes: 4 * options.maxMessageBytes, ...options });
   const connections = trackConnections(server.metrics);
   const ingestMessage = (bytes: Uint8Array, isBinary: boolean) =>
     gate.accept('stream', bytes.byteLength, () => decodeIngestBatch(bytes, isBinary ? 'msgpack' : 'json', options.defaultTtlSeconds));
@@ -75,7 +79,7 @@ export function registerIngestStream(server: Server, gate: IngestGate, options: 
     sendPingsAutomatically: true,
     open: () => connections.inc(),
     // The ArrayBuffer is only valid during this call: decoding is synchronous and copies what it keeps.
-    message: (ws, message, isBinary) => flow.receive(ws, ws.getUserData(), () => ingestMessage(new Uint8Array(message), isBinary)),
+    message: (ws, message, isBinary) => flow.receive(ws, ws.getUserData(), message.byteLength, () => ingestMessage(new Uint8Array(message), isBinary)),
     drain: (ws) => flow.drain(ws, ws.getUserData()),
     close: (ws) => {
       connections.dec();
@@ -87,29 +91,38 @@ export function registerIngestStream(server: Server, gate: IngestGate, options: 
 /** Ordering and backpressure of acknowledgements; independent of uWS so it can be tested with a fake socket. */
 export class AckFlow {
   private readonly maxInFlight: number;
+  private readonly maxInFlightBytes: number;
   private readonly highWater: number;
   private readonly maxUnread: number;
 
-  constructor(options: Pick<StreamOptions, 'maxInFlight' | 'sendHighWaterBytes' | 'maxUnreadAckBytes'>) {
-    this.maxInFlight = options.maxInFlight ?? 64;
+  constructor(options: Pick<StreamOptions, 'maxInFlight' | 'maxInFlightBytes' | 'sendHighWaterBytes' | 'maxUnreadAckBytes'>) {
+    this.maxInFlight = options.maxInFlight ?? 1024;
+    this.maxInFlightBytes = options.maxInFlightBytes ?? 64 * 1024 * 1024;
     this.highWater = options.sendHighWaterBytes ?? 64 * 1024;
     this.maxUnread = options.maxUnreadAckBytes ?? 1024 * 1024;
   }
 
-  /** Starts one message's work (synchronously, within the message callback) and queues its ack. */
-  receive(socket: AckSocket, session: StreamSession, work: () => Promise<number>): void {
+  /** Starts the work of one message of `bytes` (synchronously, within the message callback) and queues its ack. */
+  receive(socket: AckSocket, session: StreamSession, bytes: number, work: () => Promise<number>): void {
     if (session.closed) return;
-    const outcome = session.inFlight >= this.maxInFlight
-      ? Promise.resolve(errorAck(`too many unacknowledged messages (${this.maxInFlight}): wait for acks before sending more`))
+    const outcome = this.tooMuchInFlight(session, bytes)
+      ? Promise.resolve(errorAck(`too many unacknowledged messages (at most ${this.maxInFlight}, ${this.maxInFlightBytes} bytes): wait for acks before sending more`))
       : runWork(work);
     session.inFlight++;
+    session.inFlightBytes += bytes;
     const previous = session.lastAck;
     session.lastAck = Promise.all([outcome, previous])
       .then(([ack]) => {
         session.inFlight--;
+        session.inFlightBytes -= bytes;
         this.deliver(socket, session, ack);
       })
       .catch((error) => log.error('stream: sending an acknowledgement failed', { error }));
+  }
+
+  private tooMuchInFlight(session: StreamSession, bytes: number): boolean {
+    if (session.inFlight >= this.maxInFlight) return true;
+    return session.inFlightBytes > 0 && session.inFlightBytes + bytes > this.maxInFlightBytes;
   }
 
   drain(socket: AckSocket, session: StreamSession): void {

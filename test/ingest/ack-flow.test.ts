@@ -37,9 +37,9 @@ describe('AckFlow', () => {
     const socket = new FakeSocket();
     const session = newStreamSession();
     const [a, b, c] = [deferred(), deferred(), deferred()];
-    flow.receive(socket, session, () => a.promise);
-    flow.receive(socket, session, () => b.promise);
-    flow.receive(socket, session, () => c.promise);
+    flow.receive(socket, session, 10, () => a.promise);
+    flow.receive(socket, session, 10, () => b.promise);
+    flow.receive(socket, session, 10, () => c.promise);
     c.resolve(3);
     b.reject(badRequest('bad one'));
     await settle();
@@ -54,8 +54,8 @@ describe('AckFlow', () => {
     const flow = new AckFlow({});
     const socket = new FakeSocket();
     const session = newStreamSession();
-    flow.receive(socket, session, () => { throw badRequest('sync'); });
-    flow.receive(socket, session, () => Promise.reject(new Error('disk on fire at /secret/path')));
+    flow.receive(socket, session, 10, () => { throw badRequest('sync'); });
+    flow.receive(socket, session, 10, () => Promise.reject(new Error('disk on fire at /secret/path')));
     await session.lastAck;
     expect(socket.sent).toEqual(['{"error":"sync"}', '{"error":"internal server error"}']);
   });
@@ -66,12 +66,29 @@ describe('AckFlow', () => {
     const session = newStreamSession();
     const pending = [deferred(), deferred()];
     let ran = 0;
-    for (const d of pending) flow.receive(socket, session, () => { ran++; return d.promise; });
-    flow.receive(socket, session, () => { ran++; return Promise.resolve(1); });
+    for (const d of pending) flow.receive(socket, session, 10, () => { ran++; return d.promise; });
+    flow.receive(socket, session, 10, () => { ran++; return Promise.resolve(1); });
     expect(ran).toBe(2);
     pending.forEach((d) => d.resolve(1));
     await session.lastAck;
-    expect(socket.sent[2]).toMatch(/too many unacknowledged messages \(2\)/);
+    expect(socket.sent[2]).toMatch(/too many unacknowledged messages \(at most 2,/);
+  });
+
+  it('refuses a message that would pass the in-flight bytes, but always takes one', async () => {
+    const flow = new AckFlow({ maxInFlightBytes: 100 });
+    const socket = new FakeSocket();
+    const session = newStreamSession();
+    const first = deferred();
+    flow.receive(socket, session, 500, () => first.promise);
+    flow.receive(socket, session, 1, () => Promise.resolve(1));
+    first.resolve(7);
+    await session.lastAck;
+    expect(socket.sent[0]).toBe('{"ok":7}');
+    expect(socket.sent[1]).toMatch(/too many unacknowledged messages/);
+    flow.receive(socket, session, 50, () => Promise.resolve(2));
+    await session.lastAck;
+    expect(socket.sent[2]).toBe('{"ok":2}');
+    expect(session.inFlightBytes).toBe(0);
   });
 
   it('holds acks while the send buffer is above the high-water mark and sends them on drain, in order', async () => {
@@ -79,7 +96,7 @@ describe('AckFlow', () => {
     const socket = new FakeSocket();
     const session = newStreamSession();
     socket.buffered = 150;
-    for (let i = 1; i <= 3; i++) flow.receive(socket, session, () => Promise.resolve(i));
+    for (let i = 1; i <= 3; i++) flow.receive(socket, session, 10, () => Promise.resolve(i));
     await session.lastAck;
     expect(socket.sent).toEqual([]);
     expect(session.held).toHaveLength(3);
@@ -87,7 +104,7 @@ describe('AckFlow', () => {
     flow.drain(socket, session);
     expect(socket.sent).toEqual(['{"ok":1}', '{"ok":2}', '{"ok":3}']);
     // A new ack after the drain goes straight out, behind the earlier ones.
-    flow.receive(socket, session, () => Promise.resolve(4));
+    flow.receive(socket, session, 10, () => Promise.resolve(4));
     await session.lastAck;
     expect(socket.sent.at(-1)).toBe('{"ok":4}');
   });
@@ -98,13 +115,13 @@ describe('AckFlow', () => {
     const session = newStreamSession();
     socket.onEnd = () => flow.close(session);
     socket.buffered = 20;
-    for (let i = 0; i < 10; i++) flow.receive(socket, session, () => Promise.resolve(1000 + i));
+    for (let i = 0; i < 10; i++) flow.receive(socket, session, 10, () => Promise.resolve(1000 + i));
     await session.lastAck;
     expect(socket.ended).toEqual({ code: POLICY_VIOLATION, reason: 'acknowledgements not read: client too slow' });
     expect(socket.sent).toEqual([]);
     expect(session.held).toEqual([]);
     flow.drain(socket, session);
-    flow.receive(socket, session, () => Promise.resolve(1));
+    flow.receive(socket, session, 10, () => Promise.resolve(1));
     await session.lastAck;
     expect(socket.sent).toEqual([]);
   });
