@@ -72,8 +72,8 @@ export function registerIngestStream(server: Server, gate: IngestGate, options: 
 
   server.ws<StreamSession>(STREAM_PATH, {
     maxPayloadLength: options.maxMessageBytes,
-    // Our own limits (AckFlow) decide when a reader is too slow; uWS must never drop an ack.
-    maxBackpressure: Number.MAX_SAFE_INTEGER,
+    // Our own limits (AckFlow, far lower) decide when a reader is too slow; uWS must never drop an ack.
+    maxBackpressure: 2 ** 30,
     closeOnBackpressureLimit: 0,
     idleTimeout: 120,
     sendPingsAutomatically: true,
