@@ -149,6 +149,22 @@ describe('store files', () => {
     await later.close();
   });
 
+  it('flushes the same data when Parquet encoding runs chunked on the main thread', async () => {
+    const dir = makeTempDir();
+    const store = await Store.open(options(dir, { flushMode: 'inline' }));
+    for (let i = 0; i < 20; i++) await store.ingest(batch(i));
+    await store.maintain();
+    store.sealAll();
+    await store.maintain();
+    await store.close();
+    expect(filesUnder(path.join(dir, 'segments'))).toHaveLength(2);
+    const reopened = await Store.open(options(dir));
+    expect(reopened.durabilityStats()!.loaded.segments).toBe(2);
+    expect(values(reopened)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(reopened.spans.size).toBe(20);
+    await reopened.close();
+  });
+
   it('rejects ingest after close, and in-memory stores ingest without a directory', async () => {
     const dir = makeTempDir();
     const store = await Store.open(options(dir));
