@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/telemetry.bench.ts [--quick] [--iterations 200] [--warmup 20]
  *        [--no-sqlite | --sqlite-results FILE] [--sqlite-budget 60] [--baseline FILE]
- *        [--cpu-prof DIR] [--out NAME]
+ *        [--cpu-prof DIR] [--server-root DIR] [--out NAME]
  *
  * - strata runs as a child process (`src/cli.ts serve --port 0 --fsync off`, a fresh temporary
  *   data directory): `--fsync off` only speeds up loading; queries never touch the WAL.
@@ -22,6 +22,10 @@
  *   needs seconds to minutes per call at this size. query_metrics has no SQLite reference.
  * - `--quick`: 1,000 traces (50 k spans), 100 sessions, 5,000 samples, 50 iterations.
  * - `--cpu-prof DIR`: the server runs under `node --cpu-prof` (profile written at exit).
+ * - `--server-root DIR`: the server from another checkout (a worktree at an earlier commit), for
+ *   before/after runs; `--baseline FILE` puts an earlier run's numbers next to this one's.
+ * - Besides latencies, the server's main-thread CPU time per call is recorded (from
+ *   /proc/<pid>/task/<pid>/schedstat): on a busy machine latency is mostly waiting for a core.
  *
  * Writes bench/results/telemetry.json (`--quick`: bench/results/tmp/telemetry-quick.json, git-ignored;
  * `--out NAME`: bench/results/NAME.json) and prints a markdown table.
@@ -62,6 +66,8 @@ export interface TelemetryBenchOptions {
   /** An earlier telemetry.json to show as "before" next to this run. */
   baseline?: string;
   cpuProfDir?: string;
+  /** Run the server from another checkout (e.g. a worktree at an earlier commit, for before/after). */
+  serverRoot?: string;
   /** Results file name (bench/results/<out>.json). */
   out?: string;
   log?: (line: string) => void;
@@ -81,6 +87,13 @@ const QUICK: Workload = { traces: 1_000, spansPerTrace: 50, spansPerTraceSpread:
 
 export interface QueryStats {
   n: number;
+  /**
+   * The server's main thread: CPU time and run-queue wait per call over the measured calls
+   * (/proc/<pid>/task/<pid>/schedstat). CPU time stays meaningful on a busy machine, where
+   * latencies mostly measure waiting for a core. Absent for the SQLite reference.
+   */
+  server_cpu_ms?: number;
+  server_wait_ms?: number;
   p50_ms: number;
   p99_ms: number;
   mean_ms: number;
@@ -110,10 +123,10 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServerProcess(dataDir: string, cpuProfDir: string | undefined): Promise<ServerProcess> {
+async function startServerProcess(root: string, dataDir: string, cpuProfDir: string | undefined): Promise<ServerProcess> {
   const nodeFlags = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
-  const args = [...nodeFlags, join(ROOT, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--fsync', 'off', '--log-level', 'info'];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STRATA_LOG_LEVEL: 'info' } });
+  const args = [...nodeFlags, join(root, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--fsync', 'off', '--log-level', 'info'];
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, STRATA_LOG_LEVEL: 'info' } });
   const tail: string[] = [];
   let buffered = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -145,6 +158,16 @@ async function startServerProcess(dataDir: string, cpuProfDir: string | undefine
       await exited;
     },
   };
+}
+
+/** [on-CPU ns, run-queue wait ns] of a process' main thread (Linux), or null. */
+function schedstat(pid: number): [number, number] | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return [run, wait];
+  } catch {
+    return null;
+  }
 }
 
 /** Resident set size of a process, from /proc (Linux). */
@@ -295,7 +318,7 @@ interface Query<T> {
   expect?(target: T): number;
 }
 
-async function measure<T>(client: Client, q: Query<T>, warmup: number): Promise<QueryStats> {
+async function measure<T>(client: Client, q: Query<T>, warmup: number, serverPid: number): Promise<QueryStats> {
   // Check the answers first (outside the timing): a fast wrong answer is no result.
   for (const target of q.targets.slice(0, 5)) {
     const r = q.request(target);
@@ -309,16 +332,25 @@ async function measure<T>(client: Client, q: Query<T>, warmup: number): Promise<
     await client.send(r.method, r.path, r.body);
   }
   const latencies: number[] = [];
-  let results = 0;
+  const texts: string[] = [];
+  const sched0 = schedstat(serverPid);
   for (const target of q.targets) {
     const r = q.request(target);
     const t0 = performance.now();
     const res = await client.send(r.method, r.path, r.body);
     latencies.push(performance.now() - t0);
     if (res.status !== 200) throw new Error(`${q.label}: HTTP ${res.status}`);
-    results += q.count(JSON.parse(res.text));
+    texts.push(res.text);
   }
-  return summarize(latencies, results / q.targets.length);
+  const sched1 = schedstat(serverPid);
+  let results = 0;
+  for (const text of texts) results += q.count(JSON.parse(text));
+  const stats = summarize(latencies, results / q.targets.length);
+  if (sched0 && sched1) {
+    stats.server_cpu_ms = Math.round(((sched1[0] - sched0[0]) / 1e6 / q.targets.length) * 10_000) / 10_000;
+    stats.server_wait_ms = Math.round(((sched1[1] - sched0[1]) / 1e6 / q.targets.length) * 10_000) / 10_000;
+  }
+  return stats;
 }
 
 /** Same statistics as sqlite_trace_store.py: inclusive-method quantiles. */
@@ -379,7 +411,8 @@ export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Pr
   const runSqlite = options.sqlite !== false && !options.sqliteResults;
   const dir = mkdtempSync(join(tmpdir(), 'strata-telemetry-bench-'));
   const spansFile = join(dir, 'spans.jsonl');
-  const server = await startServerProcess(join(dir, 'data'), options.cpuProfDir);
+  const serverRoot = options.serverRoot ?? ROOT;
+  const server = await startServerProcess(serverRoot, join(dir, 'data'), options.cpuProfDir);
   const client = new Client(server.url);
   try {
     log(`strata at ${server.url} (pid ${server.child.pid}); loading ${(w.traces * w.spansPerTrace).toLocaleString('en-US')} spans in ${w.traces.toLocaleString('en-US')} traces`);
@@ -460,9 +493,10 @@ export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Pr
     const strata: QueryStats[] = [];
     const queryStarted = performance.now();
     for (const q of queries) {
-      const stats = await measure(client, q, warmup);
+      const stats = await measure(client, q, warmup, server.child.pid as number);
       strata.push(stats);
-      log(`strata ${q.label}: p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms (${stats.n} calls, ${stats.mean_results} results)`);
+      log(`strata ${q.label}: p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms (${stats.n} calls, ${stats.mean_results} results); ` +
+        `server main thread ${stats.server_cpu_ms ?? '?'} ms CPU + ${stats.server_wait_ms ?? '?'} ms run-queue wait per call`);
     }
     const querySeconds = (performance.now() - queryStarted) / 1000;
     const rssAfterQueries = rssBytes(server.child.pid as number);
@@ -510,6 +544,7 @@ export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Pr
       workload: { ...w, spans: loaded.spans, ttl_seconds: TTL_SECONDS, spans_per_batch: SPANS_PER_BATCH },
       server: {
         process: 'child: node --import tsx src/cli.ts serve --port 0 --fsync off (fresh temporary data dir)',
+        root: serverRoot === ROOT ? '.' : serverRoot,
         load_seconds: round2(loaded.seconds), metric_load_seconds: round2(metricSeconds),
         rss_bytes_after_load: rss, heap_used_bytes_after_load: Number.isFinite(heapUsed) ? heapUsed : null,
         rss_bytes_after_queries: rssAfterQueries, query_phase_seconds: round2(querySeconds),
@@ -535,6 +570,22 @@ export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Pr
 }
 
 function markdown(results: QueryResult[], before: QueryResult[] | null): string {
+  return latencyTable(results, before) + '\n\n' + cpuTable(results, before);
+}
+
+/** Server main-thread CPU per call: what the latencies would be without waiting for a core. */
+function cpuTable(results: QueryResult[], before: QueryResult[] | null): string {
+  const ms = (v: number | undefined) => (v === undefined ? '—' : `${v.toPrecision(3)} ms`);
+  const head = ['query', ...(before ? ['before: server CPU/call'] : []), 'server CPU/call', 'server run-queue wait/call'];
+  const lines = [`| ${head.join(' | ')} |`, `| --- |${' ---: |'.repeat(head.length - 1)}`];
+  for (const r of results) {
+    const b = before?.find((x) => x.label === r.label);
+    lines.push(`| ${[r.label, ...(before ? [ms(b?.strata.server_cpu_ms)] : []), ms(r.strata.server_cpu_ms), ms(r.strata.server_wait_ms)].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function latencyTable(results: QueryResult[], before: QueryResult[] | null): string {
   const ms = (v: number | undefined) => (v === undefined ? '—' : v >= 100 ? `${Math.round(v).toLocaleString('en-US')} ms` : `${v.toPrecision(3)} ms`);
   const head = ['query', 'strata p50', 'strata p99', 'SQLite p50', 'SQLite p99', 'speed-up'];
   if (before) head.splice(1, 0, 'before: strata p50', 'before: strata p99');
@@ -581,6 +632,7 @@ if (isMain(import.meta.url)) {
       'sqlite-budget': { type: 'string' },
       baseline: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'server-root': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -588,7 +640,7 @@ if (isMain(import.meta.url)) {
   runTelemetryBench({
     quick: values.quick, iterations: num(values.iterations), warmup: num(values.warmup),
     sqlite: !values['no-sqlite'], sqliteResults: values['sqlite-results'], sqliteBudgetSeconds: num(values['sqlite-budget']),
-    baseline: values.baseline, cpuProfDir: values['cpu-prof'], out: values.out,
+    baseline: values.baseline, cpuProfDir: values['cpu-prof'], serverRoot: values['server-root'], out: values.out,
   }).then(({ file, table }) => {
     console.log(table);
     console.log(`\nresults: ${file}`);
