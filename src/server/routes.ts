@@ -7,6 +7,7 @@ import { registerIngestStream } from './stream.ts';
 import { registerOtlpRoutes } from './otlp.ts';
 import { defaultBacklogLimits, IngestGate } from './overload.ts';
 import { registerUiRoutes } from './ui.ts';
+import { registerPrometheusRoutes } from './prometheus.ts';
 import type { Server } from './app.ts';
 import { ok } from './http.ts';
 import { EXPOSITION_CONTENT_TYPE } from './metrics-registry.ts';
@@ -33,6 +34,7 @@ export function registerRoutes(server: Server, ctx: RouteContext): void {
   registerIngestRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
   registerIngestStream(server, gate, { maxMessageBytes: ctx.config.bodyLimitBytes, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
   registerOtlpRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds, maxBodyBytes: ctx.config.bodyLimitBytes });
+  registerPrometheusRoutes(server, { store: ctx.store });
   registerUiRoutes(server, { store: ctx.store });
 }
 
