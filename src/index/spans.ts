@@ -410,6 +410,11 @@ export class SpanIndex {
     }
   }
 
+  /** Spans indexed for a trace, expired ones not yet removed included (0 for an unknown trace). */
+  traceSpanCount(traceId: string): number {
+    return this.traces.get(traceId)?.slots.length ?? 0;
+  }
+
   allTraceIds(): IterableIterator<string> {
     return this.traces.keys();
   }

@@ -66,6 +66,20 @@ describe('SpanIndex', () => {
     expect(idx.childrenOf('root', 0).map((s) => idx.view(s).spanId)).toEqual(['child1', 'child2']);
   });
 
+  it('traceSpanCount counts the spans indexed for a trace, duplicates once, until they are removed', () => {
+    const idx = new SpanIndex();
+    expect(idx.traceSpanCount('t1')).toBe(0);
+    start(idx, 'a', { expiry: 10 });
+    start(idx, 'b', { parent: 'a' });
+    start(idx, 'b', { parent: 'a' });
+    start(idx, 'c', { trace: 't2' });
+    expect(idx.traceSpanCount('t1')).toBe(2);
+    expect(idx.traceSpanCount('t2')).toBe(1);
+    expect(idx.traceSpanCount('t1')).toBe(2); // 'a' expired at 10 but is not removed yet
+    idx.removeExpired(10);
+    expect(idx.traceSpanCount('t1')).toBe(1);
+  });
+
   it('matchSpans: all conditions on one span; special keys fall back to span fields', () => {
     const idx = new SpanIndex();
     start(idx, 'a', { attrs: { session_id: 'S1', tokens: 10 } });
