@@ -117,11 +117,6 @@ export class SpanIndex {
     return this.traces.size;
   }
 
-  /** Spans indexed for a trace (expired ones count until removeExpired): what the spans-per-trace limit reads. */
-  traceSpanCount(traceId: string): number {
-    return this.traces.get(traceId)?.slots.length ?? 0;
-  }
-
   addStart(e: SpanStartInput): void {
     if (this.slotOf.has(e.spanId)) return;
     const slot = this.freeSlots.pop() ?? this.traceId.length;
