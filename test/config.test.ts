@@ -19,6 +19,16 @@ describe('loadConfig', () => {
       retentionSweepMs: 30_000,
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
+      maxSeries: 1_000_000,
+      maxLabels: 64,
+      maxLabelNameBytes: 256,
+      maxLabelValueBytes: 1024,
+      maxAttributes: 256,
+      maxAttributeBytes: 1024 * 1024,
+      maxSpansPerTrace: 100_000,
+      maxQueryPoints: 10_000_000,
+      maxPointsPerSeries: 11_000,
+      maxConcurrentQueries: 64,
     });
   });
 

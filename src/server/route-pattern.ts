@@ -22,7 +22,8 @@ export function compileRoutePattern(source: string): RoutePattern {
     if (param) {
       if (paramNames.includes(param[1]!)) throw new Error(`duplicate parameter :${param[1]} in ${source}`);
       paramNames.push(param[1]!);
-      return '[^/]*';
+      // uWS never matches a parameter to an empty segment (`/traces/` is not `/traces/:id`).
+      return '[^/]+';
     }
     if (segment.includes(':') || segment.includes('*')) throw new Error(`invalid route segment "${segment}" in ${source}`);
     return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

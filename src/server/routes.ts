@@ -13,6 +13,7 @@ import { ok } from './http.ts';
 import { EXPOSITION_CONTENT_TYPE } from './metrics-registry.ts';
 import { buildOpenApiDocument } from '../telemetry/openapi.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
+import type { QueryLimiter } from '../limits.ts';
 
 /** Cleanup to run at shutdown, after the server stopped taking requests (e.g. flush the store). */
 export type ShutdownHook = () => Promise<void>;
@@ -23,13 +24,15 @@ export interface RouteContext {
   store: Store;
   /** Makes a batch durable (WAL), then applies it. */
   ingest(batch: IngestBatch): Promise<void>;
+  /** The concurrent-query and points limits (src/limits.ts); absent = unlimited. */
+  queries?: QueryLimiter;
   onShutdown(hook: ShutdownHook): void;
 }
 
 /** The whole route table: one line per feature module. */
 export function registerRoutes(server: Server, ctx: RouteContext): void {
   registerOperationalRoutes(server);
-  registerTelemetryRoutes(server, { store: ctx.store, dataDir: ctx.config.dataDir });
+  registerTelemetryRoutes(server, { store: ctx.store, dataDir: ctx.config.dataDir, queries: ctx.queries });
   const gate = new IngestGate(ctx.ingest, defaultBacklogLimits(ctx.config.bodyLimitBytes), server.metrics);
   registerIngestRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
   registerIngestStream(server, gate, { maxMessageBytes: ctx.config.bodyLimitBytes, defaultTtlSeconds: ctx.config.defaultTtlSeconds });

@@ -5,6 +5,8 @@ import { registerExactMsgpackTimestamps } from '../telemetry/time.ts';
 import { createServer, type Server } from './app.ts';
 import { createAuthorizer, loadTokenFile } from './auth.ts';
 import { registerRoutes, type ShutdownHook } from './routes.ts';
+import { IngestLimiter, LimitMetrics, limitsFrom, QueryLimiter } from '../limits.ts';
+import { withQueryLimits } from './limits.ts';
 
 export interface RunningServer {
   server: Server;
@@ -40,8 +42,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   // Hooks run last-registered first: the store closes (seal, flush, WAL close) after the server drained.
   shutdownHooks.push(() => store.close());
-  const ingest = (batch: Parameters<Store['ingest']>[0]) => store.ingest(batch);
-  registerRoutes(server, { config, store, ingest, onShutdown: (hook) => shutdownHooks.push(hook) });
+  // Resource limits: a batch is checked whole before the WAL sees it; query routes take a slot of the semaphore.
+  const limits = limitsFrom(config);
+  const limitMetrics = new LimitMetrics(server.metrics, limits);
+  const queries = new QueryLimiter(limits, limitMetrics, server.metrics);
+  const ingest = new IngestLimiter(store, limits, limitMetrics, server.metrics).wrap((batch) => store.ingest(batch));
+  registerRoutes(withQueryLimits(server, queries), { config, store, ingest, queries, onShutdown: (hook) => shutdownHooks.push(hook) });
   const port = await server.listen();
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   return { server, port, url, stop: () => stopServer(server, shutdownHooks) };

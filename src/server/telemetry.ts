@@ -9,10 +9,14 @@ import { getSpan, getTrace, queryTraces } from '../telemetry/traces.ts';
 import type { Server } from './app.ts';
 import { ok, type RouteRequest } from './http.ts';
 import type { SpanCondition } from '../index/spans.ts';
+import type { QueryLimiter } from '../limits.ts';
+import { queryMetricsWithinLimits } from './limits.ts';
 
 export interface TelemetryContext {
   store: Store;
   dataDir: string;
+  /** Caps the points of a query_metrics answer (src/limits.ts). */
+  queries?: QueryLimiter;
 }
 
 /** The body decoded by Content-Type; an absent body reads as `{}` (every field optional). */
@@ -57,7 +61,8 @@ export function registerTelemetryRoutes(server: Server, ctx: TelemetryContext): 
 
   server.route('POST', '/v1/telemetry/metrics/:metric_name', (req) => {
     const q = parseBody('QueryMetricsBody', body(req));
-    return ok({ data: queryMetrics(store, req.params.metric_name, q) });
+    const name = req.params.metric_name;
+    return ok({ data: queryMetricsWithinLimits(ctx.queries, store, name, q, () => queryMetrics(store, name, q)) });
   });
 
   server.route('GET', '/v1/datasetio/iterrows/:dataset_id', async (req) =>
