@@ -39,8 +39,10 @@ export interface StoreOpenOptions extends StoreOptions {
   walMaxFileBytes?: number;
   /** Id in segment file names ([A-Za-z0-9_]{1,64}); default: generated once, kept in `<dataDir>/node-id`. */
   nodeId?: string;
-  /** Period of the maintenance timer (seal, flush, checkpoint, TTL sweep), ms; 0 = no timer. Default 1000. */
+  /** Period of the maintenance timer (seal when due, flush, checkpoint), ms; 0 = no timer. Default 1000. */
   maintenanceIntervalMs?: number;
+  /** How often the timer also runs the TTL sweep (it walks every series and span), ms. Default 30000. */
+  sweepIntervalMs?: number;
   /** Where Parquet encoding runs: a worker thread (default) or chunked on this thread. */
   flushMode?: FlushMode;
   /** Warnings: torn WAL tails, skipped segment files, failed flushes. Default console.warn. */
@@ -49,6 +51,7 @@ export interface StoreOpenOptions extends StoreOptions {
 
 const ALL_TABLES: TableMask = { metrics: true, spanEvents: true, logs: true };
 const DEFAULT_MAINTENANCE_INTERVAL_MS = 1000;
+const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 
 export const DEFAULT_LIMITS: TableLimits = { maxHeadRows: 1_000_000, maxHeadAgeMicros: 60_000_000 };
 
@@ -101,7 +104,9 @@ export class Store {
     }
     const interval = opts.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS;
     if (interval > 0) {
-      store.maintenanceTimer = setInterval(() => store.tick(), interval);
+      const sweepEvery = Math.max(1, Math.round((opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS) / interval));
+      let ticks = 0;
+      store.maintenanceTimer = setInterval(() => store.tick(++ticks % sweepEvery === 0), interval);
       store.maintenanceTimer.unref();
     }
     return store;
@@ -161,7 +166,7 @@ export class Store {
   }
 
   private applySeries(s: SeriesEntry, ttl: number): void {
-    const id = this.series.getOrCreate({ ...s.labels, __name__: s.metric }, s.unit ?? '');
+    const id = this.series.getOrCreateSeries(s.metric, s.labels, s.unit ?? '');
     this.metrics.appendMany(id, s.timestamps, s.values, ttl, s.traceIds, s.spanIds);
     let maxTs = -Infinity;
     for (let i = 0; i < s.timestamps.length; i++) if (s.timestamps[i] > maxTs) maxTs = s.timestamps[i];
@@ -241,22 +246,23 @@ export class Store {
    */
   async maintain(): Promise<void> {
     if (this.closing) return;
-    await this.sweepAndSeal();
+    this.dropExpired();
+    await this.sealIfDue();
     if (!this.durability) return;
     await this.durability.flushEverything();
     if (this.durability.flushError) throw this.durability.flushError;
   }
 
-  /** The timer's pass: sweeps and seals, and leaves the flush running in the background so the next seal never waits for it. */
-  private tick(): void {
+  /** The timer's pass: seals when due and leaves the flush running in the background, so the next seal never waits for it. */
+  private tick(sweep: boolean): void {
     if (this.closing) return;
-    void this.sweepAndSeal()
+    if (sweep) this.dropExpired();
+    void this.sealIfDue()
       .then(() => this.durability?.checkpoint())
       .catch((err) => this.warn(`maintenance failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
-  private async sweepAndSeal(): Promise<void> {
-    this.dropExpired();
+  private async sealIfDue(): Promise<void> {
     if (!this.needsSeal()) return;
     if (this.durability) await this.durability.sealAtWalBoundary(() => this.sealAll());
     else this.sealAll();

@@ -25,6 +25,11 @@ export class SeriesRegistry {
    * this holds about one entry per series; it is cleared when series are removed.
    */
   private readonly byInsertionKey = new Map<string, number>();
+  /**
+   * Label objects ingest hands over again and again (the fast msgpack path keeps one per label
+   * set it has seen) -> their series: a repeated label set is one WeakMap lookup.
+   */
+  private readonly byLabelsObject = new WeakMap<Labels, { metric: string; id: number }>();
   private readonly byId = new Map<number, SeriesInfo>();
   readonly postings = new Postings();
   private nextId = 0;
@@ -39,6 +44,19 @@ export class SeriesRegistry {
       this.byInsertionKey.set(fastKey, id);
     }
     if (unit) (this.byId.get(id) as SeriesInfo).unit = unit;
+    return id;
+  }
+
+  /** Id of the series `metric` + `labels` (labels without __name__), created if new. */
+  getOrCreateSeries(metric: string, labels: Labels, unit = ''): number {
+    const cached = this.byLabelsObject.get(labels);
+    // Ids are never reused, so a cached id whose series was removed is simply missing.
+    if (cached !== undefined && cached.metric === metric && this.byId.has(cached.id)) {
+      if (unit) (this.byId.get(cached.id) as SeriesInfo).unit = unit;
+      return cached.id;
+    }
+    const id = this.getOrCreate({ ...labels, __name__: metric }, unit);
+    this.byLabelsObject.set(labels, { metric, id });
     return id;
   }
 
