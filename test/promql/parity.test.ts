@@ -1,25 +1,32 @@
 /**
  * Parity with the real Prometheus 2.42: the same deterministic workload is imported into
  * a Prometheus TSDB with `promtool tsdb create-blocks-from openmetrics`, served by a
- * `prometheus` we start, and queried through its HTTP API; our engine answers the same
- * queries over an ArraySource. Results must have the same label sets, timestamps and
- * values (relative error ≤ 1e-9, NaN equal to NaN), and failing queries the same error.
+ * `prometheus` we start, and queried through its HTTP API. Two things answer the same
+ * queries and must agree with it:
+ *
+ * - our engine over an ArraySource holding the workload (the engine alone);
+ * - a real strata server (started in-process) loaded with the workload through msgpack
+ *   series batches, asked over its own /api/v1 (the store, StoreSource, the routes and the
+ *   JSON encoding). Half of every series is sent after the other half and the heads are
+ *   sealed small, so series are read across several segments, out of order.
+ *
+ * Results must have the same label sets, timestamps and values (relative error ≤ 1e-9,
+ * NaN equal to NaN), failing queries the same error. The metadata endpoints and the
+ * parameter errors of the HTTP API are compared too.
  *
  * Without prometheus/promtool on PATH the suite is skipped, unless
  * STRATA_REQUIRE_EXTERNAL=1, when it fails instead.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instantQuery, PromQLError, rangeQuery, type QueryResult } from '../../src/promql/engine.ts';
-import { ArraySource } from '../../src/promql/source.ts';
-import { generateWorkload } from './parity-workload.ts';
+import { ArraySource, type SeriesData } from '../../src/promql/source.ts';
+import { startTestServer, type TestServer } from '../e2e/harness.ts';
+import { generateWorkload, WORKLOAD_END_MS, WORKLOAD_START_MS } from './parity-workload.ts';
 import { PARITY_QUERIES, type ParityQuery } from './parity-queries.ts';
+import { missingPrometheusBinaries, startPrometheus, type PrometheusServer } from './prometheus-server.ts';
+import { loadSeries } from './strata-load.ts';
 
-const missing = ['prometheus', 'promtool'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
+const missing = missingPrometheusBinaries();
 const required = process.env.STRATA_REQUIRE_EXTERNAL === '1';
 
 if (missing.length > 0) {
@@ -35,63 +42,176 @@ if (missing.length > 0) {
   });
 } else {
   describe('PromQL parity with Prometheus 2.42', () => {
-    let server: ChildProcess | undefined;
-    let baseUrl = '';
-    let dir = '';
+    let prometheus: PrometheusServer | undefined;
+    let strata: TestServer | undefined;
     let source: ArraySource;
+    const answers = new Map<ParityQuery, Promise<Outcome>>();
+    /** Prometheus' answer to a query, asked once for both comparisons. */
+    const reference = (q: ParityQuery) => {
+      let answer = answers.get(q);
+      if (!answer) answers.set(q, (answer = queryApi(prometheus!.url, q)));
+      return answer;
+    };
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'strata-parity-'));
       const workload = generateWorkload();
       source = new ArraySource(workload.series);
-      const input = join(dir, 'workload.om');
-      workload.writeOpenMetrics(input);
-      const blocks = join(dir, 'data');
-      const created = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, blocks], { encoding: 'utf8' });
-      if (created.status !== 0) throw new Error(`promtool failed: ${created.stderr}`);
-      rmSync(input);
-
-      const config = join(dir, 'prometheus.yml');
-      writeFileSync(config, 'global:\n  scrape_interval: 1h\n');
-      const port = await freePort();
-      baseUrl = `http://127.0.0.1:${port}`;
-      server = spawnWithWatchdog('prometheus', [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${blocks}`,
-        '--storage.tsdb.retention.time=100y',
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
+      const started = await Promise.all([
+        startPrometheus((path) => workload.writeOpenMetrics(path)),
+        // Small heads: the workload ends up in several segments plus a head.
+        startTestServer(['--fsync', 'off', '--segment-rows', '150000']),
       ]);
-      let stderr = '';
-      server.stderr?.on('data', (d) => (stderr += d));
-      await waitReady(baseUrl, server, () => stderr);
+      [prometheus, strata] = started;
+      // Second halves first, then the first halves: every series is read across seals, out of order.
+      await loadSeries(strata.url, halves(workload.series, 1));
+      await waitForSeal();
+      await loadSeries(strata.url, halves(workload.series, 0));
     }, 120_000);
 
     afterAll(async () => {
-      if (server) await stop(server);
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await Promise.all([prometheus?.stop(), strata?.cleanup()]);
     }, 30_000);
 
-    it.each(PARITY_QUERIES.map((q) => [describeQuery(q), q] as const))('%s', async (_, q) => {
-      const theirs = await queryPrometheus(baseUrl, q);
-      const ours = queryOurs(source, q);
-      if ('error' in theirs || 'error' in ours) {
-        expect(ours, 'both must fail alike').toEqual(theirs);
-        return;
-      }
-      expect(isEmpty(theirs.data), 'the query should select data').toBe(q.expectEmpty === true);
-      assertSameResult(ours.data, theirs.data, q.kind === 'range');
+    describe('the engine over an ArraySource', () => {
+      it.each(PARITY_QUERIES.map((q) => [describeQuery(q), q] as const))('%s', async (_, q) => {
+        const theirs = await reference(q);
+        const ours = queryEngine(source, q);
+        if ('error' in theirs || 'error' in ours) {
+          expect(ours, 'both must fail alike').toEqual(theirs);
+          return;
+        }
+        expect(isEmpty(theirs.data), 'the query should select data').toBe(q.expectEmpty === true);
+        assertSameResult(ours.data, theirs.data, q.kind === 'range');
+      });
+    });
+
+    describe('a strata server over HTTP', () => {
+      it.each(PARITY_QUERIES.map((q) => [describeQuery(q), q] as const))('%s', async (_, q) => {
+        const [theirs, ours] = await Promise.all([reference(q), queryApi(strata!.url, q)]);
+        if ('error' in theirs || 'error' in ours) {
+          expect(ours, 'both must fail alike').toEqual(theirs);
+          return;
+        }
+        expect(isEmpty(theirs.data), 'the query should select data').toBe(q.expectEmpty === true);
+        assertSameResult(ours.data, theirs.data, q.kind === 'range');
+      });
+
+      it.each(API_REQUESTS.map((r) => [`GET ${r.path}?${new URLSearchParams(r.params)}`, r] as const))('%s', async (_, r) => {
+        const [theirs, ours] = await Promise.all([apiGet(prometheus!.url, r), apiGet(strata!.url, r)]);
+        expect(ours.status, JSON.stringify(ours.body)).toBe(theirs.status);
+        if (r.unordered && Array.isArray(theirs.body.data)) {
+          expect(sortedJson(ours.body.data)).toEqual(sortedJson(theirs.body.data));
+          expect(ours.body.status).toBe(theirs.body.status);
+        } else if (r.result) {
+          expect(theirs.body.status).toBe('success');
+          assertSameResult(ours.body.data, theirs.body.data, true);
+        } else {
+          expect(ours.body).toEqual(theirs.body);
+        }
+      });
     });
   });
 }
 
-type Outcome = { data: QueryResult } | { error: { type: string; message?: string } };
+const S = WORKLOAD_START_MS / 1000;
+const E = WORKLOAD_END_MS / 1000;
+
+interface ApiRequest {
+  path: string;
+  params: [string, string][];
+  /** Compare `data` as a set (series lists). */
+  unordered?: boolean;
+  /** Compare `data` as a query result (values within 1e-9). */
+  result?: boolean;
+}
+
+const api = (path: string, params: Record<string, string | string[]> = {}, extra: Partial<ApiRequest> = {}): ApiRequest => ({
+  path,
+  params: Object.entries(params).flatMap(([k, v]) => [v].flat().map((x): [string, string] => [k, x])),
+  ...extra,
+});
+
+/** Metadata endpoints, time and duration parameters, and parameter errors, against Prometheus' answers. */
+const API_REQUESTS: ApiRequest[] = [
+  api('/api/v1/labels'),
+  api('/api/v1/labels', { 'match[]': 'strata_up' }),
+  api('/api/v1/labels', { 'match[]': ['strata_memory_bytes{pod="p1"}', 'strata_request_duration_seconds_bucket{le="+Inf"}'], start: String(S + 600), end: String(E - 600) }),
+  // Prometheus' own spellings of its minimum and maximum times.
+  api('/api/v1/labels', { start: '-292273086-05-16T16:47:06Z', end: '292277025-08-18T07:12:54.999999999Z' }),
+  api('/api/v1/label/__name__/values'),
+  api('/api/v1/label/service/values', { 'match[]': 'strata_up{service=~"a.*"}' }),
+  api('/api/v1/label/le/values', { start: String(S), end: String(E) }),
+  api('/api/v1/label/pod/values', { 'match[]': ['strata_memory_bytes{pod=~"p[0-2]"}', 'strata_memory_bytes{pod="p7"}'] }),
+  api('/api/v1/label/nonexistent/values'),
+  api('/api/v1/series', { 'match[]': 'strata_up{service="auth"}', start: String(S + 3600), end: String(S + 7200) }, { unordered: true }),
+  api('/api/v1/series', { 'match[]': ['strata_queue_depth{instance=~"10.0.0.1.*"}', 'strata_up{instance="10.0.3.4:9100"}', 'strata_up{instance="10.0.3.4:9100"}'] }, { unordered: true }),
+  api('/api/v1/series', { 'match[]': '{__name__=~"strata_request_duration_seconds_(sum|count)", service="api", instance!~"10.0.0.1.*"}' }, { unordered: true }),
+  // Times: RFC 3339 with an offset and fractions, float seconds rounded to milliseconds.
+  api('/api/v1/query', { query: 'strata_queue_depth{service="api"}', time: '2024-01-01T02:30:00.123456+01:00' }, { result: true }),
+  api('/api/v1/query', { query: 'time()', time: String(S + 1000.0005) }, { result: true }),
+  api('/api/v1/query', { query: 'time()', time: String(S + 1000.1234) }, { result: true }),
+  api('/api/v1/query', { query: 'time()', time: '1.7040672e9' }, { result: true }),
+  api('/api/v1/query', { query: 'vector(1)', time: '-1.5' }, { result: true }),
+  api('/api/v1/query_range', { query: 'sum(strata_up)', start: '2024-01-01T00:10:00Z', end: String(S + 3600), step: '1m30s' }, { result: true }),
+  api('/api/v1/query_range', { query: 'sum(strata_up)', start: String(S), end: String(S + 3600), step: '1.5e2' }, { result: true }),
+  api('/api/v1/query_range', { query: 'count(strata_queue_depth)', start: String(S + 0.5), end: String(S + 1800.25), step: '45.5' }, { result: true }),
+  // Parameter errors.
+  api('/api/v1/query', { query: 'strata_up', time: 'abc' }),
+  api('/api/v1/query', { query: 'strata_up', time: '2024-01-01 00:00:00' }),
+  api('/api/v1/query', { query: 'strata_up', time: '2024-02-30T00:00:00Z' }),
+  api('/api/v1/query', { query: 'strata_up', timeout: 'abc' }),
+  api('/api/v1/query', { query: 'strata_up{' }),
+  api('/api/v1/query', {}),
+  api('/api/v1/query_range', { query: 'strata_up', start: String(S), end: String(E) }),
+  api('/api/v1/query_range', { query: 'strata_up', start: String(S), end: String(E), step: '-5' }),
+  api('/api/v1/query_range', { query: 'strata_up', start: String(S), end: String(E), step: '1d1h' }),
+  api('/api/v1/query_range', { query: 'strata_up', start: String(S), end: String(E), step: '1h1d' }),
+  api('/api/v1/query_range', { query: 'strata_up', start: 'x', end: String(E), step: '60' }),
+  api('/api/v1/query_range', { query: 'strata_up', start: String(E), end: String(S), step: '60' }),
+  api('/api/v1/query_range', { query: 'strata_up', start: String(S), end: String(S + 86400), step: '7' }),
+  api('/api/v1/query_range', { query: 'strata_up', start: String(S), end: String(S + 60), step: '60', timeout: '1x' }),
+  api('/api/v1/series'),
+  api('/api/v1/series', { 'match[]': '{service=""}' }),
+  api('/api/v1/series', { 'match[]': 'strata_up{' }),
+  api('/api/v1/series', { 'match[]': 'strata_up', start: 'soon' }),
+  api('/api/v1/series', { 'match[]': 'rate(strata_up[5m])' }),
+  api('/api/v1/labels', { 'match[]': '{pod=~".*"}' }),
+  api('/api/v1/labels', { end: 'never' }),
+  api('/api/v1/label/strata.up/values'),
+  api('/api/v1/label/pod/values', { 'match[]': 'x{' }),
+];
 
 function describeQuery(q: ParityQuery): string {
   return q.kind === 'instant' ? `instant ${q.query} @${q.time}` : `range ${q.query} [${q.start}..${q.end} step ${q.step}]`;
 }
 
-function queryOurs(source: ArraySource, q: ParityQuery): Outcome {
+/** The first (0) or second (1) half of every series' samples. */
+function halves(series: SeriesData[], half: 0 | 1): SeriesData[] {
+  return series.map((s) => {
+    const mid = s.timestamps.length >> 1;
+    const [from, to] = half === 0 ? [0, mid] : [mid, s.timestamps.length];
+    return { labels: s.labels, timestamps: s.timestamps.subarray(from, to), values: s.values.subarray(from, to) };
+  });
+}
+
+/** The server seals a full head on its maintenance tick (every second). */
+function waitForSeal(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1500));
+}
+
+async function apiGet(baseUrl: string, r: ApiRequest): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${r.path}${r.params.length ? `?${new URLSearchParams(r.params)}` : ''}`);
+  return { status: res.status, body: await res.json() };
+}
+
+function sortedJson(data: unknown[]): string[] {
+  return data.map((d) => JSON.stringify(Object.entries(d as object).sort())).sort();
+}
+
+type Outcome = { data: QueryResult } | { error: { type: string; message?: string } };
+
+
+function queryEngine(source: ArraySource, q: ParityQuery): Outcome {
   try {
     const data =
       q.kind === 'instant'
@@ -104,7 +224,8 @@ function queryOurs(source: ArraySource, q: ParityQuery): Outcome {
   }
 }
 
-async function queryPrometheus(baseUrl: string, q: ParityQuery): Promise<Outcome> {
+/** A query over a Prometheus HTTP API (Prometheus' or strata's), as a form POST. */
+async function queryApi(baseUrl: string, q: ParityQuery): Promise<Outcome> {
   const params: Record<string, string> =
     q.kind === 'instant'
       ? { query: q.query, time: String(q.time) }
@@ -167,60 +288,3 @@ function parseValue(s: string): number {
 function labelKey(metric: Record<string, string>): string {
   return JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
-
-/**
- * Starts `command` under a small shell that also ends it when this test process is gone,
- * so a killed test run leaves no server behind. The shell leads its own process group.
- */
-function spawnWithWatchdog(command: string, args: string[]): ChildProcess {
-  const script = [
-    '"$0" "$@" &',
-    'child=$!',
-    'trap \'kill "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT',
-    'while kill -0 "$WATCHED_PID" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done',
-    'kill "$child" 2>/dev/null',
-    'wait "$child"',
-  ].join('\n');
-  return spawn('sh', ['-c', script, command, ...args], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, WATCHED_PID: String(process.pid) },
-  });
-}
-
-/** SIGTERM, then after 15 s SIGKILL to the whole process group. */
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => process.kill(-proc.pid!, 'SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(baseUrl: string, proc: ChildProcess, logs: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}: ${logs()}`);
-    try {
-      const res = await fetch(`${baseUrl}/-/ready`);
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`prometheus not ready after 60s: ${logs()}`);
-}
-
