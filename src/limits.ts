@@ -367,6 +367,10 @@ export class QueryLimiter {
     const release = this.acquire();
     try {
       return await work();
+    } catch (error) {
+      // The PromQL routes refuse too many points per series themselves.
+      if (error instanceof LimitError && error.limit === 'points_per_series') this.notePointsPerSeries();
+      throw error;
     } finally {
       release();
     }

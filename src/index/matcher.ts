@@ -52,7 +52,13 @@ export function compileMatcher(m: Matcher): CompiledMatcher {
   }
 }
 
-export class MatcherError extends Error {}
+/** A 400 wherever it surfaces: the server answers anything with a status and a detail as that status. */
+export class MatcherError extends Error {
+  readonly status = 400;
+  get detail(): string {
+    return this.message;
+  }
+}
 
 /**
  * Bounds on a regex matcher's cost (hostile input). RE2 never backtracks, but compiling and

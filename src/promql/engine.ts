@@ -52,6 +52,8 @@ export { ArraySource, type SampleSource, type SeriesData } from './source.ts';
 export interface QueryOptions {
   /** How far back an instant selector looks for a sample; Prometheus' default is 5 minutes. */
   lookbackDeltaMs?: number;
+  /** Range queries: most steps per series (Prometheus' 11,000; STRATA_MAX_POINTS_PER_SERIES). */
+  maxPointsPerSeries?: number;
 }
 
 const DEFAULT_LOOKBACK_MS = 5 * 60 * 1000;
@@ -94,8 +96,9 @@ export function rangeQuery(
   // The engine steps in whole milliseconds (durationMilliseconds truncates).
   const step = Math.max(1, Math.trunc(stepMs));
   // The API's guard: Go divides the durations as integers.
-  if (Math.floor((end - start) / stepMs) > MAX_POINTS_PER_SERIES) {
-    throw badData('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+  const maxPoints = opts.maxPointsPerSeries ?? MAX_POINTS_PER_SERIES;
+  if (Math.floor((end - start) / stepMs) > maxPoints) {
+    throw badData(`exceeded maximum resolution of ${maxPoints.toLocaleString('en-US')} points per timeseries. Try decreasing the query resolution (?step=XX)`);
   }
   const expr = parseExpr(query);
   const type = typeOf(expr);

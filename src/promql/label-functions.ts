@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { checkRegexCost } from '../index/matcher.ts';
 import { executionError } from './errors.ts';
 import { compareStrings, labelsKey, setLabel, type Labels } from './labels.ts';
 import { mapVector } from './map-vector.ts';
@@ -15,6 +16,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export function labelReplace(input: readonly StepSeries[], grid: Grid, dst: string, replacement: string, src: string, regex: string): StepSeries[] {
   let re: RE2JS;
   try {
+    checkRegexCost(regex);
     re = RE2JS.compile(`^(?:${regex})$`);
   } catch {
     throw executionError(`invalid regular expression in label_replace(): ${regex}`);

@@ -1,7 +1,7 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { RE2JS } from 're2js';
 import type { SyntaxNode } from '@lezer/common';
-import type { MatchOp, Matcher } from '../index/matcher.ts';
+import { checkRegexCost, type MatchOp, type Matcher } from '../index/matcher.ts';
 import type {
   AggregateExpr,
   AggregateOp,
@@ -35,7 +35,12 @@ import { describeTokenAt } from './tokens.ts';
  * checks of 2.42's parser (checkAST). Constructs 2.42 has but strata does not implement
  * (subqueries, `@`, group_left/right, some functions) are `bad_data` errors naming them.
  */
+/** Longest PromQL query accepted. */
+export const MAX_QUERY_LENGTH = 64 * 1024;
+
 export function parseExpr(query: string): Expr {
+  // Hostile input: parsing takes about a second per 60 KiB of deeply nested text.
+  if (query.length > MAX_QUERY_LENGTH) throw badData(`query of ${query.length} characters is too long: the limit is ${MAX_QUERY_LENGTH}`);
   const top = parseTree(query);
   const expr = new Converter(query).expr(top);
   new Checker(query).check(expr);
@@ -48,6 +53,7 @@ export function parseExpr(query: string): Expr {
  * name last. Anything but a plain selector is a parse error.
  */
 export function parseMetricSelector(input: string): Matcher[] {
+  if (input.length > MAX_QUERY_LENGTH) throw badData(`selector of ${input.length} characters is too long: the limit is ${MAX_QUERY_LENGTH}`);
   const top = parseTree(input);
   if (top.name !== 'VectorSelector') {
     // The selector grammar stops after a metric name (`rate(…`, `a + b`) or at once.
@@ -233,6 +239,8 @@ class Converter {
     const matcher: Matcher = { name: this.text(labelNode), op, value: this.string(valueNode) };
     if (op === '=~' || op === '!~') {
       try {
+        // Refused before compiling when it would be too costly (src/index/matcher.ts).
+        checkRegexCost(matcher.value);
         // Compiled as 2.42 compiles it, so the error reads like Go's regexp error.
         RE2JS.compile(`^(?:${matcher.value})$`);
       } catch (e) {

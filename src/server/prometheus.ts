@@ -23,6 +23,7 @@
  */
 import { compileMatcher, type Matcher } from '../index/matcher.ts';
 import { parseDurationMs } from '../promql/duration.ts';
+import { LimitError } from '../limits.ts';
 import { instantQuery, parseMetricSelector, PromQLError, rangeQuery, type QueryResult } from '../promql/engine.ts';
 import { goParseFloat, goQuote } from '../promql/gostrconv.ts';
 import { StoreSource, type MetricStore } from '../promql/store-source.ts';
@@ -34,6 +35,8 @@ import { encodeQueryResponse } from '../promql/result-json.ts';
 
 export interface PrometheusContext {
   store: MetricStore;
+  /** query_range's points-per-series guard; Prometheus' 11,000 when absent. */
+  maxPointsPerSeries?: number;
 }
 
 /**
@@ -61,6 +64,7 @@ const MAX_TIME_TEXT = '292277025-08-18T07:12:54.999999999Z';
 
 export function registerPrometheusRoutes(server: Server, ctx: PrometheusContext): void {
   const source = new StoreSource(ctx.store);
+  const maxPoints = ctx.maxPointsPerSeries === undefined ? MAX_POINTS_PER_SERIES : BigInt(ctx.maxPointsPerSeries);
   const nowMs = () => Math.floor(ctx.store.clock() / 1000);
 
   const route = (pattern: string, handler: (params: Params, req: RouteRequest) => RouteResponse) => {
@@ -89,11 +93,12 @@ export function registerPrometheusRoutes(server: Server, ctx: PrometheusContext)
     const stepNs = p.duration('step');
     if (stepNs <= 0) throw invalidParam('step', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     // Go divides the int64 nanosecond durations.
-    if ((BigInt(end - start) * 1_000_000n) / BigInt(stepNs) > MAX_POINTS_PER_SERIES) {
-      throw badData(TOO_MANY_POINTS);
+    if ((BigInt(end - start) * 1_000_000n) / BigInt(stepNs) > maxPoints) {
+      throw new LimitError('points_per_series', 400, maxPoints === MAX_POINTS_PER_SERIES ? TOO_MANY_POINTS
+        : `exceeded maximum resolution of ${maxPoints.toLocaleString('en-US')} points per timeseries. Try decreasing the query resolution (?step=XX)`);
     }
     p.checkTimeout();
-    return success(rangeQuery(source, p.get('query'), start, end, stepNs / 1e6));
+    return success(rangeQuery(source, p.get('query'), start, end, stepNs / 1e6, { maxPointsPerSeries: Number(maxPoints) }));
   });
 
   route('/api/v1/series', (p) => {

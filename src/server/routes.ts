@@ -37,7 +37,7 @@ export function registerRoutes(server: Server, ctx: RouteContext): void {
   registerIngestRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
   registerIngestStream(server, gate, { maxMessageBytes: ctx.config.bodyLimitBytes, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
   registerOtlpRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds, maxBodyBytes: ctx.config.bodyLimitBytes });
-  registerPrometheusRoutes(server, { store: ctx.store });
+  registerPrometheusRoutes(server, { store: ctx.store, maxPointsPerSeries: ctx.config.maxPointsPerSeries });
   registerUiRoutes(server, { store: ctx.store });
 }
 
