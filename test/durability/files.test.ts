@@ -33,6 +33,14 @@ function values(store: Store): number[] {
   return out.sort((a, b) => a - b);
 }
 
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
@@ -163,6 +171,21 @@ describe('store files', () => {
     expect(values(reopened)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(reopened.spans.size).toBe(20);
     await reopened.close();
+  });
+
+  it('the maintenance timer seals, flushes, checkpoints and sweeps on its own', async () => {
+    const dir = makeTempDir();
+    const clock = manualClock(T0);
+    const store = await Store.open(options(dir, { clock, maintenanceIntervalMs: 5, sweepIntervalMs: 10, limits: { maxHeadRows: 4, maxHeadAgeMicros: 3600 * SEC } }));
+    for (let i = 0; i < 12; i++) await store.ingest(batch(i, 10));
+    const segmentsDir = path.join(dir, 'segments');
+    await until(() => store.durabilityStats()!.pendingFlushes === 0 && filesUnder(segmentsDir).length === 2);
+    expect(store.metrics.head.rows + store.spanEvents.headRows).toBe(0);
+    await until(() => store.durabilityStats()!.wal.files <= 2);
+    clock.set(T0 + 11 * SEC);
+    await until(() => filesUnder(segmentsDir).length === 0);
+    expect(values(store)).toEqual([]);
+    await store.close();
   });
 
   it('rejects ingest after close, and in-memory stores ingest without a directory', async () => {
