@@ -38,8 +38,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A label set seen before, by the bytes of its metric, unit and attributes. */
 interface KnownSeries {
-  hash: number;
   key: Uint8Array;
+  keyView: DataView;
   metricLength: number;
   unitLength: number;
   metric: string;
@@ -154,23 +154,23 @@ class MetricEventsReader {
 
   /** The known series for these byte ranges, decoding and remembering them on first sight. */
   private seriesOf(metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrEnd: number): KnownSeries {
-    const src = this.src;
-    let h = 0x811c9dc5 ^ metricLength ^ (unitLength << 16);
-    for (let i = metricStart, end = metricStart + metricLength; i < end; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
-    for (let i = unitStart, end = unitStart + unitLength; i < end; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
-    for (let i = attrStart; i < attrEnd; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
     const attrLength = attrEnd - attrStart;
+    let h = 0x811c9dc5 ^ metricLength ^ (unitLength << 16);
+    h = this.hashRange(h, metricStart, metricStart + metricLength);
+    h = this.hashRange(h, unitStart, unitStart + unitLength);
+    h = this.hashRange(h, attrStart, attrEnd);
     for (let s = known.get(h) ?? null; s !== null; s = s.next) {
       if (s.metricLength === metricLength && s.unitLength === unitLength && s.key.length === metricLength + unitLength + attrLength &&
-        this.keyEquals(s.key, metricStart, metricLength, 0) && this.keyEquals(s.key, unitStart, unitLength, metricLength) &&
-        this.keyEquals(s.key, attrStart, attrLength, metricLength + unitLength)) return s;
+        this.rangeEquals(s, metricStart, metricLength, 0) && this.rangeEquals(s, unitStart, unitLength, metricLength) &&
+        this.rangeEquals(s, attrStart, attrLength, metricLength + unitLength)) return s;
     }
+    const src = this.src;
     const key = new Uint8Array(metricLength + unitLength + attrLength);
     key.set(src.subarray(metricStart, metricStart + metricLength), 0);
     key.set(src.subarray(unitStart, unitStart + unitLength), metricLength);
     key.set(src.subarray(attrStart, attrEnd), metricLength + unitLength);
     const series: KnownSeries = {
-      hash: h, key, metricLength, unitLength,
+      key, keyView: new DataView(key.buffer), metricLength, unitLength,
       metric: this.text(metricStart, metricLength), unit: this.text(unitStart, unitLength),
       labels: attrLength === 0 ? {} : this.labelsAt(attrStart),
       batch: 0, group: 0, next: known.get(h) ?? null,
@@ -180,9 +180,22 @@ class MetricEventsReader {
     return series;
   }
 
-  private keyEquals(key: Uint8Array, start: number, length: number, keyOffset: number): boolean {
-    const src = this.src;
-    for (let i = 0; i < length; i++) if (src[start + i] !== key[keyOffset + i]) return false;
+  /** FNV-1a over 32-bit words, then the tail bytes: a quarter of the steps of a byte-wise hash. */
+  private hashRange(h: number, start: number, end: number): number {
+    const view = this.view;
+    let i = start;
+    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getInt32(i), 0x01000193);
+    for (; i < end; i++) h = Math.imul(h ^ this.src[i]!, 0x01000193);
+    return h;
+  }
+
+  /** Whether `length` bytes at `start` equal the known key's bytes at `keyOffset`, compared a word at a time. */
+  private rangeEquals(known: KnownSeries, start: number, length: number, keyOffset: number): boolean {
+    const view = this.view;
+    const keyView = known.keyView;
+    let i = 0;
+    for (; i + 4 <= length; i += 4) if (view.getInt32(start + i) !== keyView.getInt32(keyOffset + i)) return false;
+    for (; i < length; i++) if (this.src[start + i] !== known.key[keyOffset + i]) return false;
     return true;
   }
 
