@@ -51,8 +51,14 @@ export function queryMetrics(store: Store, metricName: string, input: QueryMetri
       ? instantSum(store, id, minTs, maxTs, endS, unit)
       : bucket === null ? rawPoints(store, id, minTs, maxTs, unit) : bucketSums(store, id, minTs, maxTs, bucket, unit);
     if (values.length === 0) continue;
-    out.push({ metric: metricName, labels: info.labels.filter(([n]) => n !== '__name__').map(([name, value]) => ({ name, value })), values });
+    out.push({ metric: metricName, labels: wireLabels(info.labels), values });
   }
+  return out;
+}
+
+function wireLabels(labels: readonly (readonly [string, string])[]): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const [name, value] of labels) if (name !== '__name__') out.push({ name, value });
   return out;
 }
 
@@ -84,36 +90,56 @@ export function bucketSums(store: Store, id: number, minTs: number, maxTs: numbe
   const first = Math.floor(minTs / width);
   const count = Math.floor(maxTs / width) - first + 1;
   if (count > DENSE_BUCKETS) return sparseBucketSums(store, id, minTs, maxTs, bucketS, unit);
-  // Same additions in the same order as the sparse form (a run's sum, then added to its bucket),
-  // so the sums are bit for bit the same.
-  const sums = new Float64Array(count);
-  const seen = new Uint8Array(count);
-  let outside = false;
-  const add = (b: number, acc: number) => {
-    const i = b - first;
-    if (i >= 0 && i < count) {
-      sums[i] = (seen[i] ? sums[i] : 0) + acc;
-      seen[i] = 1;
-    } else outside = true;
-  };
-  store.visitSeries(id, minTs, maxTs, (ts, v, s, e) => {
-    let current = NaN, acc = 0;
-    for (let i = s; i < e; i++) {
-      const b = Math.floor(ts[i] / width);
-      if (b !== current) {
-        if (!Number.isNaN(current)) add(current, acc);
-        current = b;
-        acc = 0;
-      }
-      acc += v[i];
-    }
-    if (!Number.isNaN(current)) add(current, acc);
-  });
+  const a = dense;
+  if (a.sums.length < count) {
+    a.sums = new Float64Array(Math.max(count, 2 * a.sums.length));
+    a.seen = new Uint8Array(a.sums.length);
+  }
+  a.seen.fill(0, 0, count);
+  a.first = first;
+  a.count = count;
+  a.width = width;
+  a.outside = false;
+  store.visitSeries(id, minTs, maxTs, sumSlice);
   // Samples are within [minTs, maxTs] by visitSeries' contract; should one not be, the Map form counts it.
-  if (outside) return sparseBucketSums(store, id, minTs, maxTs, bucketS, unit);
+  if (a.outside) return sparseBucketSums(store, id, minTs, maxTs, bucketS, unit);
   const out: MetricPoint[] = [];
-  for (let i = 0; i < count; i++) if (seen[i]) out.push({ timestamp: (first + i) * bucketS, value: sums[i], unit });
+  for (let i = 0; i < count; i++) if (a.seen[i]) out.push({ timestamp: (first + i) * bucketS, value: a.sums[i], unit });
   return out;
+}
+
+/**
+ * The dense sums bucketSums is filling: module state rather than closures made per series (a
+ * query over thousands of series would make thousands). visitSeries calls sumSlice synchronously.
+ */
+const dense = { sums: new Float64Array(64), seen: new Uint8Array(64), first: 0, count: 0, width: 1, outside: false };
+
+/**
+ * Same additions in the same order as the sparse form (a run's sum, then added to its bucket),
+ * so the sums are bit for bit the same.
+ */
+function sumSlice(ts: Float64Array, v: Float64Array, s: number, e: number): void {
+  const width = dense.width;
+  let current = NaN, acc = 0;
+  for (let i = s; i < e; i++) {
+    const b = Math.floor(ts[i] / width);
+    if (b !== current) {
+      if (!Number.isNaN(current)) addToBucket(current, acc);
+      current = b;
+      acc = 0;
+    }
+    acc += v[i];
+  }
+  if (!Number.isNaN(current)) addToBucket(current, acc);
+}
+
+function addToBucket(b: number, acc: number): void {
+  const a = dense;
+  const i = b - a.first;
+  if (i >= 0 && i < a.count) {
+    a.sums[i] = (a.seen[i] ? a.sums[i] : 0) + acc;
+    a.seen[i] = 1;
+  } else a.outside = true;
 }
 
 /** bucketSums with a Map per series: for ranges with very many buckets (and the dense form's oracle in tests). */
