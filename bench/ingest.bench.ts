@@ -25,6 +25,8 @@
  * VictoriaMetrics scenarios are skipped, with the reason printed, when /usr/bin/victoria-metrics
  * is absent (`apt-get install victoria-metrics`).
  *
+ * STRATA_BENCH_CPU_PROF=DIR runs each strata server under `node --cpu-prof`, profiles in DIR.
+ *
  * Writes bench/results/ingest.json (`--quick`, 120 k samples: bench/results/tmp/ingest-quick.json)
  * and prints a markdown table.
  */
@@ -159,7 +161,7 @@ async function timeSamples(workload: Workload, send: () => Promise<SendStats>, q
 }
 
 async function onStrata<T>(run: (url: string) => Promise<T>): Promise<T> {
-  return onServer(await startStrata('always'), run);
+  return onServer(await startStrata('always', process.env.STRATA_BENCH_CPU_PROF), run);
 }
 
 async function onVictoriaMetrics<T>(run: (url: string) => Promise<T>): Promise<T> {

@@ -28,11 +28,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `strata serve` (src/cli.ts through tsx) with the given fsync policy. */
-export async function startStrata(fsync: 'always' | 'batch' | 'off'): Promise<ServerProcess> {
+/**
+ * `strata serve` (src/cli.ts through tsx) with the given fsync policy. With `cpuProfileDir`
+ * the server runs under `node --cpu-prof` and writes its profile there when it stops.
+ */
+export async function startStrata(fsync: 'always' | 'batch' | 'off', cpuProfileDir?: string): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-ingest-bench-'));
   const port = await freePort();
-  const args = ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--fsync', fsync, '--log-level', 'warn'];
+  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const args = [...profile, '--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--fsync', fsync, '--log-level', 'warn'];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   return started(child, `http://127.0.0.1:${port}`, '/health', dataDir);
 }
