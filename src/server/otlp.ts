@@ -108,7 +108,7 @@ function grpcCode(status: number): number {
     case 401: return 16; // UNAUTHENTICATED
     case 403: return 7; // PERMISSION_DENIED
     case 404: return 5; // NOT_FOUND
-    case 413: case 429: return 8; // RESOURCE_EXHAUSTED
+    case 413: case 422: case 429: return 8; // RESOURCE_EXHAUSTED (422: a series or spans-per-trace limit)
     case 503: return 14; // UNAVAILABLE
     default: return 13; // INTERNAL
   }

@@ -38,6 +38,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     fsync: config.fsync,
     limits: { maxHeadRows: config.segmentRows, maxHeadAgeMicros: config.segmentMaxAgeMs * 1000 },
     maintenanceIntervalMs: Math.min(1000, config.retentionSweepMs),
+    sweepIntervalMs: config.retentionSweepMs,
     log: (msg) => log.warn(msg),
   });
   // Hooks run last-registered first: the store closes (seal, flush, WAL close) after the server drained.
