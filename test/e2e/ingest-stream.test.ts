@@ -37,6 +37,10 @@ function acks(ws: WebSocket, count: number): Promise<unknown[]> {
   });
 }
 
+async function openStreams(): Promise<string> {
+  return (await fetch(`${server.url}/metrics`)).text();
+}
+
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
 }
@@ -123,7 +127,9 @@ describe('WebSocket stream', () => {
     const longKey = 'k'.repeat(256 * 1024);
     const bad = pack({ event: metricEvent('st_slow', 1, 1, { [longKey]: { nested: true } }) });
     for (let i = 0; i < 64; i++) ws.send(bad);
-    setTimeout(() => ws.resume(), 1000);
+    // Read nothing until the server has given up on this client (its close frame waits behind the acks).
+    while (!(await openStreams()).includes('strata_stream_connections 0')) await new Promise((r) => setTimeout(r, 50));
+    ws.resume();
     const { code, reason } = await close;
     expect(code).toBe(1008);
     expect(reason).toMatch(/not read/);
