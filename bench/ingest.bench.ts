@@ -27,8 +27,8 @@
  *
  * STRATA_BENCH_CPU_PROF=DIR runs each strata server under `node --cpu-prof`, profiles in DIR.
  *
- * Writes bench/results/ingest.json (`--quick`, 120 k samples: bench/results/tmp/ingest-quick.json)
- * and prints a markdown table.
+ * Writes bench/results/ingest.json (`--quick`, 120 k samples, or only some `--scenario`s:
+ * bench/results/tmp/ingest-quick.json / ingest-partial.json, git-ignored) and prints a markdown table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -139,10 +139,11 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     quick: !!options.quick, clients, fsync: 'always', workload: { ...workload.shape, totalSamples: total, spans },
     victoriaMetrics: vm ? VICTORIA_METRICS_BIN : `skipped: ${VICTORIA_METRICS_BIN} not found`,
   };
-  if (options.quick) {
+  // Only a full run of every scenario is the record; anything less goes to the git-ignored tmp/.
+  if (options.quick || scenarios.size < SCENARIOS.length) {
     const dir = join(RESULTS_DIR, 'tmp');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'ingest-quick.json'), JSON.stringify({ suite: 'ingest', machine: machine(), rows, ...extra }, null, 2) + '\n');
+    writeFileSync(join(dir, `ingest-${options.quick ? 'quick' : 'partial'}.json`), JSON.stringify({ suite: 'ingest', machine: machine(), rows, ...extra }, null, 2) + '\n');
   } else {
     writeResults('ingest', rows, extra);
   }
