@@ -43,10 +43,12 @@ import { selectInstantVector, selectMatrix } from './selectors.ts';
 import { typeOf } from './signatures.ts';
 import type { SampleSource } from './source.ts';
 import { assertDistinctLabelSets, type Grid, type StepSeries, type Value } from './vector.ts';
+import { sortByLabels } from './result.ts';
 
 export { PromQLError, type PromQLErrorType } from './errors.ts';
 export { parseMetricSelector } from './parse.ts';
 export type { MatrixSeries, QueryResult, SamplePair, VectorSample } from './result.ts';
+export type { Grid, StepSeries } from './vector.ts';
 export { ArraySource, type SampleSource, type SeriesData } from './source.ts';
 
 export interface QueryOptions {
@@ -87,6 +89,28 @@ export function rangeQuery(
   stepMs: number,
   opts: QueryOptions = {},
 ): QueryResult {
+  const { series, grid } = evaluateRangeQuery(source, query, startMs, endMs, stepMs, opts);
+  return stepMatrixResult(series, grid);
+}
+
+/** A range query's answer before formatting: its step grid and its series, ordered by label set. */
+export interface RangeEvaluation {
+  grid: Grid;
+  series: StepSeries[];
+}
+
+/**
+ * rangeQuery without the formatting into sample pairs, for an HTTP layer that writes the
+ * JSON itself (result-json.ts); the series come ordered by label set, as in the matrix.
+ */
+export function evaluateRangeQuery(
+  source: SampleSource,
+  query: string,
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  opts: QueryOptions = {},
+): RangeEvaluation {
   const start = checkTime(startMs, 'start');
   const end = checkTime(endMs, 'end');
   if (end < start) throw badData('invalid parameter "end": end timestamp must not be before start time');
@@ -109,10 +133,10 @@ export function rangeQuery(
   const value = new Evaluator(source, grid, lookback(opts)).evalExpr(expr);
   if (value.type === 'scalar') {
     const steps = Int32Array.from({ length: grid.numSteps }, (_, i) => i);
-    return stepMatrixResult([{ labels: [], key: labelsKey([]), steps, values: value.values }], grid);
+    return { grid, series: [{ labels: [], key: labelsKey([]), steps, values: value.values }] };
   }
   if (value.type !== 'vector') throw new Error(`range query evaluated to ${value.type}`);
-  return stepMatrixResult(value.series, grid);
+  return { grid, series: sortByLabels(value.series) };
 }
 
 /** /api/v1/query reports parse errors as a bad `query` parameter (query_range does not). */

@@ -26,6 +26,8 @@ export type QueryResult =
  * MarshalValue): shortest round-trip digits, exponent form below 1e-6 and from 1e21 on.
  */
 export function formatSampleValue(v: number): string {
+  // The common case first: an integer prints as Number#toString prints it (but -0 keeps its sign).
+  if (Number.isInteger(v) && v < 1e21 && v > -1e21 && (v !== 0 || !Object.is(v, -0))) return String(v);
   const abs = Math.abs(v);
   return goFormatFloat(v, abs !== 0 && (abs < 1e-6 || abs >= 1e21) ? 'e' : 'f');
 }
@@ -49,7 +51,7 @@ export function vectorResult(series: readonly StepSeries[], timeMs: number): Que
 
 /** A range query's matrix: series ordered by label set, as Prometheus sorts them. */
 export function stepMatrixResult(series: readonly StepSeries[], grid: Grid): QueryResult {
-  const sorted = [...series].sort((a, b) => compareLabels(a.labels, b.labels));
+  const sorted = sortByLabels(series);
   return {
     resultType: 'matrix',
     result: sorted.map((s) => ({
@@ -57,6 +59,11 @@ export function stepMatrixResult(series: readonly StepSeries[], grid: Grid): Que
       values: Array.from(s.steps, (step, i): SamplePair => [toSeconds(stepTime(grid, step)), formatSampleValue(s.values[i])]),
     })),
   };
+}
+
+/** Series ordered by label set (labels.Compare), as Prometheus orders a range query's matrix. */
+export function sortByLabels(series: readonly StepSeries[]): StepSeries[] {
+  return [...series].sort((a, b) => compareLabels(a.labels, b.labels));
 }
 
 /** A range selector in an instant query: raw samples with their own timestamps. */

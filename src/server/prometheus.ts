@@ -24,14 +24,14 @@
 import { compileMatcher, type Matcher } from '../index/matcher.ts';
 import { parseDurationMs } from '../promql/duration.ts';
 import { LimitError } from '../limits.ts';
-import { instantQuery, parseMetricSelector, PromQLError, rangeQuery, type QueryResult } from '../promql/engine.ts';
+import { evaluateRangeQuery, instantQuery, parseMetricSelector, PromQLError, type QueryResult } from '../promql/engine.ts';
 import { goParseFloat, goQuote } from '../promql/gostrconv.ts';
 import { StoreSource, type MetricStore } from '../promql/store-source.ts';
 import { ApiError } from '../telemetry/errors.ts';
 import type { Server } from './app.ts';
 import { prometheusErrorFormat, type Method, type RouteHandler, type RouteRequest, type RouteResponse } from './http.ts';
 import { STRATA_VERSION } from './version.ts';
-import { encodeQueryResponse } from '../promql/result-json.ts';
+import { encodeMatrixResponse, encodeQueryResponse } from '../promql/result-json.ts';
 
 export interface PrometheusContext {
   store: MetricStore;
@@ -56,6 +56,7 @@ export const BUILD_INFO = {
 const MAX_POINTS_PER_SERIES = 11_000n;
 const TOO_MANY_POINTS = 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)';
 
+const JSON_TYPE = 'application/json';
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Prometheus' defaults for an absent start/end (its min/max times), and their RFC 3339 spellings it accepts. */
@@ -98,7 +99,8 @@ export function registerPrometheusRoutes(server: Server, ctx: PrometheusContext)
         : `exceeded maximum resolution of ${maxPoints.toLocaleString('en-US')} points per timeseries. Try decreasing the query resolution (?step=XX)`);
     }
     p.checkTimeout();
-    return success(rangeQuery(source, p.get('query'), start, end, stepNs / 1e6, { maxPointsPerSeries: Number(maxPoints) }));
+    const { series, grid } = evaluateRangeQuery(source, p.get('query'), start, end, stepNs / 1e6, { maxPointsPerSeries: Number(maxPoints) });
+    return { status: 200, raw: encodeMatrixResponse(series, grid), contentType: JSON_TYPE };
   });
 
   route('/api/v1/series', (p) => {
@@ -198,7 +200,7 @@ class Params {
 }
 
 function success(data: unknown): RouteResponse {
-  if (isQueryResult(data)) return { status: 200, raw: encodeQueryResponse(data), contentType: 'application/json' };
+  if (isQueryResult(data)) return { status: 200, raw: encodeQueryResponse(data), contentType: JSON_TYPE };
   return { status: 200, body: { status: 'success', data } };
 }
 

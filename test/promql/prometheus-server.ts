@@ -26,14 +26,18 @@ export interface PrometheusServer {
  * Builds a TSDB from the OpenMetrics text that `writeOpenMetrics` writes to the path it is
  * given, then serves it. `dirPrefix` names the temporary directory (strata-parity-…).
  */
-export async function startPrometheus(writeOpenMetrics: (path: string) => void, dirPrefix = 'strata-parity-'): Promise<PrometheusServer> {
+export async function startPrometheus(
+  writeOpenMetrics: (path: string) => void,
+  dirPrefix = 'strata-parity-',
+  opts: { promtoolFlags?: string[]; prometheusFlags?: string[] } = {},
+): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   let proc: ChildProcess | undefined;
   try {
     const input = join(dir, 'workload.om');
     writeOpenMetrics(input);
     const blocks = join(dir, 'data');
-    const created = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, blocks], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const created = spawnSync('promtool', ['tsdb', 'create-blocks-from', ...(opts.promtoolFlags ?? []), 'openmetrics', input, blocks], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (created.status !== 0) throw new Error(`promtool failed: ${created.stderr}`);
     rmSync(input);
 
@@ -47,6 +51,7 @@ export async function startPrometheus(writeOpenMetrics: (path: string) => void, 
       '--storage.tsdb.retention.time=100y',
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...(opts.prometheusFlags ?? []),
     ]);
     let stderr = '';
     proc.stderr?.on('data', (d) => (stderr += d));
@@ -71,7 +76,7 @@ export async function startPrometheus(writeOpenMetrics: (path: string) => void, 
  * Starts `command` under a small shell that also ends it when this process is gone. The
  * shell leads its own process group.
  */
-export function spawnWithWatchdog(command: string, args: string[]): ChildProcess {
+export function spawnWithWatchdog(command: string, args: string[], opts: { cwd?: string; stderr?: 'pipe' | 'inherit' } = {}): ChildProcess {
   const script = [
     '"$0" "$@" &',
     'child=$!',
@@ -82,7 +87,8 @@ export function spawnWithWatchdog(command: string, args: string[]): ChildProcess
   ].join('\n');
   return spawn('sh', ['-c', script, command, ...args], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: opts.cwd,
+    stdio: ['ignore', 'ignore', opts.stderr ?? 'pipe'],
     env: { ...process.env, WATCHED_PID: String(process.pid) },
   });
 }

@@ -1,0 +1,68 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { goFormatFloat } from '../../src/promql/gostrconv.ts';
+import { labelsKey, type Labels } from '../../src/promql/labels.ts';
+import { formatSampleValue, sortByLabels, stepMatrixResult } from '../../src/promql/result.ts';
+import { encodeMatrixResponse, encodeQueryResponse } from '../../src/promql/result-json.ts';
+import type { Grid, StepSeries } from '../../src/promql/vector.ts';
+
+/** jsonutil.MarshalValue as written from Go's definition, without fast paths. */
+function reference(v: number): string {
+  const abs = Math.abs(v);
+  return goFormatFloat(v, abs !== 0 && (abs < 1e-6 || abs >= 1e21) ? 'e' : 'f');
+}
+
+const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1, -1, 1e-6, 9.99e-7, 1e21, 1e21 - 65536, -1e21, 2 ** 53, 2 ** 53 + 2, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 123456789.125, -42.5];
+
+describe('sample values', () => {
+  it.each(SPECIAL.map((v) => [v]))('%d prints as Prometheus prints it', (v) => {
+    expect(formatSampleValue(v)).toBe(reference(v));
+  });
+
+  it('prints any double as Prometheus prints it', () => {
+    fc.assert(fc.property(fc.double(), (v) => formatSampleValue(v) === reference(v)), { numRuns: 20_000 });
+    fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.integer({ min: 0, max: 12 }), (n, d) => {
+      const v = n / 10 ** d;
+      return formatSampleValue(v) === reference(v);
+    }), { numRuns: 20_000 });
+  });
+});
+
+describe('encodeMatrixResponse', () => {
+  const grid: Grid = { startMs: 1_700_000_000_123, stepMs: 15_500, numSteps: 40 };
+  const labelsArb = fc.dictionary(fc.constantFrom('__name__', 'job', 'le', 'a_b', 'ünï'), fc.string({ minLength: 1, maxLength: 6 }), { maxKeys: 4 });
+  const seriesArb = fc.array(
+    fc.record({
+      labels: labelsArb,
+      points: fc.array(fc.tuple(fc.integer({ min: 0, max: grid.numSteps - 1 }), fc.oneof(fc.double(), fc.integer().map((n) => n / 8), fc.constantFrom(...SPECIAL)))),
+    }),
+    { maxLength: 6 },
+  );
+
+  it('writes the bytes JSON.stringify writes for the same matrix', () => {
+    fc.assert(fc.property(seriesArb, (raw) => {
+      const seen = new Set<string>();
+      const series: StepSeries[] = [];
+      for (const r of raw) {
+        const labels: Labels = Object.entries(r.labels).map(([name, value]) => ({ name, value })).sort((a, b) => (a.name < b.name ? -1 : 1));
+        const key = labelsKey(labels);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const byStep = new Map(r.points);
+        const steps = [...byStep.keys()].sort((a, b) => a - b);
+        series.push({ labels, key, steps: Int32Array.from(steps), values: Float64Array.from(steps, (s) => byStep.get(s)!) });
+      }
+      const sorted = sortByLabels(series);
+      const ours = Buffer.from(encodeMatrixResponse(sorted, grid)).toString('utf8');
+      expect(ours).toBe(encodeQueryResponse(stepMatrixResult(sorted, grid)));
+      expect(JSON.parse(ours).status).toBe('success');
+    }), { numRuns: 300 });
+  });
+
+  it('grows past its first estimate', () => {
+    const steps = Int32Array.from({ length: grid.numSteps }, (_, i) => i);
+    const series: StepSeries[] = [{ labels: [{ name: 'x', value: 'é'.repeat(5000) }], key: 'k', steps, values: new Float64Array(grid.numSteps).fill(-1.2345678901234567e-100) }];
+    const ours = Buffer.from(encodeMatrixResponse(series, grid)).toString('utf8');
+    expect(ours).toBe(encodeQueryResponse(stepMatrixResult(series, grid)));
+  });
+});
