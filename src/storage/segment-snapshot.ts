@@ -6,7 +6,7 @@
  */
 import type { Vector } from 'apache-arrow';
 import type { SeriesRegistry } from '../index/series.ts';
-import type { MetricSegment } from './metric-segment.ts';
+import type { MetricSegment, MetricSegmentParts } from './metric-segment.ts';
 import type { RowSegment } from './row-segment.ts';
 import type { ColumnSpec } from './row-table.ts';
 
@@ -28,21 +28,13 @@ export interface SegmentFileMeta {
   walLsn: number;
 }
 
-export interface MetricSnapshot extends SegmentFileMeta {
+/** The segment's own columns (see MetricSegmentParts) plus, per series in segment order, its name, other labels (JSON, sorted) and unit. */
+export interface MetricSnapshot
+  extends SegmentFileMeta, Pick<MetricSegmentParts, 'seriesStart' | 'ts' | 'values' | 'expiry' | 'ttlMicros' | 'traceCodes' | 'spanCodes' | 'idValues'> {
   table: 'metrics';
-  /** Per series, in segment order: metric name, JSON object of the other labels (sorted), unit. */
   seriesMetric: string[];
   seriesLabels: string[];
   seriesUnit: string[];
-  /** Row range of series i: seriesStart[i]..seriesStart[i+1]. */
-  seriesStart: Uint32Array;
-  ts: Float64Array;
-  values: Float64Array;
-  expiry: Float64Array | null;
-  ttlMicros: number;
-  traceCodes: Uint32Array | null;
-  spanCodes: Uint32Array | null;
-  idValues: string[];
 }
 
 export type RowSnapshotColumn =
