@@ -82,7 +82,7 @@ export class Durability {
   /** Loads the segment files into `target`, replays the WAL over them, and opens the WAL for appends. */
   static async open(opts: DurabilityOptions, target: ReplayTarget, now: number): Promise<Durability> {
     await mkdir(opts.dataDir, { recursive: true });
-    const nodeId = await resolveNodeId(opts.dataDir, opts.nodeId);
+    const nodeId = await resolveNodeId(opts.dataDir, opts.nodeId, opts.log);
     const persistence = new SegmentPersistence({ dataDir: opts.dataDir, nodeId, flushMode: opts.flushMode ?? 'worker', log: opts.log }, target);
     let wal: Wal | null = null;
     try {

@@ -123,8 +123,9 @@ export class Wal {
     this.batchIntervalMs = opts.batchIntervalMs ?? DEFAULT_BATCH_INTERVAL_MS;
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.log = opts.log ?? ((msg) => console.warn(msg));
-    for (const file of existing) this.fileBytes.set(file.seq, file.bytes);
-    this.replayableSeqs = existing.map((file) => file.seq);
+    // A skipped name (bytes < 0: not a regular file) is never read or deleted, but its seq is never reused.
+    for (const file of existing) if (file.bytes >= 0) this.fileBytes.set(file.seq, file.bytes);
+    this.replayableSeqs = existing.filter((file) => file.bytes >= 0).map((file) => file.seq);
     this.nextSeq = (existing.at(-1)?.seq ?? 0) + 1;
     this.active = { seq: 0, handle: null, bytes: 0, unsynced: false, broken: true };
   }
@@ -133,7 +134,7 @@ export class Wal {
   static async open(opts: WalOptions): Promise<Wal> {
     validateOptions(opts);
     await mkdir(opts.dir, { recursive: true });
-    const wal = new Wal(opts, await listWalFiles(opts.dir));
+    const wal = new Wal(opts, await listWalFiles(opts.dir, opts.log ?? ((msg) => console.warn(msg))));
     await wal.startNextFile();
     return wal;
   }
@@ -163,7 +164,15 @@ export class Wal {
     const stats: ReplayStats = { records: 0, files: 0, bytes: 0, corruptTails: 0 };
     for (const seq of this.replayableSeqs) {
       if (!this.fileBytes.has(seq)) continue; // deleted since open
-      const contents = await readFile(this.pathOf(seq));
+      let contents: Buffer;
+      try {
+        contents = await readFile(this.pathOf(seq));
+      } catch (err) {
+        // Unreadable (permissions, I/O error): skipped like a corrupt file rather than failing the start.
+        stats.corruptTails++;
+        this.log(`wal: skipping ${this.pathOf(seq)}: ${asError(err).message}`);
+        continue;
+      }
       const scan = scanRecords(contents, (payload) => onRecord(payload, seq));
       stats.files++;
       stats.bytes += contents.length;
@@ -437,11 +446,15 @@ interface ExistingFile {
   bytes: number;
 }
 
-async function listWalFiles(dir: string): Promise<ExistingFile[]> {
+/** WAL files by seq; other names are left alone, and a WAL name that is not a regular file is listed with bytes -1 (skipped). */
+async function listWalFiles(dir: string, log: (msg: string) => void): Promise<ExistingFile[]> {
   const files: ExistingFile[] = [];
   for (const name of await readdir(dir)) {
     const match = WAL_FILE_NAME.exec(name);
-    if (match) files.push({ seq: Number(match[1]), bytes: (await stat(path.join(dir, name))).size });
+    if (!match) continue;
+    const info = await stat(path.join(dir, name));
+    if (!info.isFile()) log(`wal: skipping ${path.join(dir, name)}: not a regular file`);
+    files.push({ seq: Number(match[1]), bytes: info.isFile() ? info.size : -1 });
   }
   return files.sort((a, b) => a.seq - b.seq);
 }
