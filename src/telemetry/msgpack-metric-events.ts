@@ -35,6 +35,8 @@ const EVENTS_KEY = ascii('events');
 const TTL_KEY = ascii('ttl_seconds');
 const METRIC_TYPE = ascii('metric');
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Longest string built with String.fromCharCode.apply (arguments are bounded by the stack). */
+const MAX_APPLY_ARGS = 4096;
 
 /** A label set seen before, by the bytes of its metric, unit and attributes. */
 interface KnownSeries {
@@ -371,22 +373,23 @@ class MetricEventsReader {
     return start;
   }
 
-  /** UTF-8 text of a byte range: ASCII built directly, anything else through a strict decoder (invalid UTF-8 is not fast). */
+  /** UTF-8 text of a byte range: ASCII built in one call, anything else through a strict decoder (invalid UTF-8 is not fast). */
   private text(start: number, length: number): string {
     const src = this.src;
-    let out = '';
-    for (let i = start, end = start + length; i < end; i++) {
-      const c = src[i]!;
-      if (c >= 0x80) {
-        try {
-          return UTF8.decode(src.subarray(start, end));
-        } catch {
-          throw NOT_FAST;
-        }
+    const end = start + length;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (src[i]! >= 0x80) {
+        ascii = false;
+        break;
       }
-      out += String.fromCharCode(c);
     }
-    return out;
+    if (ascii && length <= MAX_APPLY_ARGS) return String.fromCharCode.apply(null, src.subarray(start, end) as unknown as number[]);
+    try {
+      return UTF8.decode(src.subarray(start, end));
+    } catch {
+      throw NOT_FAST;
+    }
   }
 
   private bytesEqual(start: number, length: number, expected: Uint8Array): boolean {
