@@ -18,4 +18,20 @@ export function registerProcessMetrics(registry: MetricsRegistry): void {
     help: 'V8 heap in use, in bytes.',
     collect: (gauge) => gauge.set(process.memoryUsage().heapUsed),
   });
+  registry.gauge({
+    name: 'nodejs_heap_total_bytes',
+    help: 'V8 heap allocated, in bytes.',
+    collect: (gauge) => gauge.set(process.memoryUsage().heapTotal),
+  });
+  // The columnar data lives in typed arrays: outside the V8 heap, in ArrayBuffers.
+  registry.gauge({
+    name: 'nodejs_external_memory_bytes',
+    help: 'Memory of C++ objects bound to JavaScript (ArrayBuffers included), in bytes.',
+    collect: (gauge) => gauge.set(process.memoryUsage().external),
+  });
+  registry.gauge({
+    name: 'nodejs_array_buffers_bytes',
+    help: 'Memory of ArrayBuffers and SharedArrayBuffers, in bytes.',
+    collect: (gauge) => gauge.set(process.memoryUsage().arrayBuffers),
+  });
 }

@@ -13,6 +13,7 @@ import { ok } from './http.ts';
 import { EXPOSITION_CONTENT_TYPE } from './metrics-registry.ts';
 import { buildOpenApiDocument } from '../telemetry/openapi.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
+import { registerStoreMetrics } from './store-metrics.ts';
 import type { QueryLimiter } from '../limits.ts';
 
 /** Cleanup to run at shutdown, after the server stopped taking requests (e.g. flush the store). */
@@ -32,6 +33,7 @@ export interface RouteContext {
 /** The whole route table: one line per feature module. */
 export function registerRoutes(server: Server, ctx: RouteContext): void {
   registerOperationalRoutes(server);
+  registerStoreMetrics(server.metrics, ctx.store);
   registerTelemetryRoutes(server, { store: ctx.store, dataDir: ctx.config.dataDir, queries: ctx.queries });
   const gate = new IngestGate(ctx.ingest, defaultBacklogLimits(ctx.config.bodyLimitBytes), server.metrics);
   registerIngestRoutes(server, { gate, defaultTtlSeconds: ctx.config.defaultTtlSeconds });
