@@ -4,7 +4,8 @@
  * RSS (/proc/<pid>/status), heap and store gauges (/metrics), latency percentiles and errors
  * every few seconds into bench/results/soak.json, prints a table, and checks at the end:
  *
- * - memory plateaus: the last third's max RSS against the middle third's, and the slope;
+ * - memory plateaus: the last third's max RSS, V8 heap and ArrayBuffer bytes (the columnar
+ *   data) against the middle third's, and the slope;
  * - latencies stay flat: the last third's p95 against the middle third's;
  * - zero errors;
  * - zero lost events: a second stream with a long TTL (traces, spans, metric events, series
@@ -443,7 +444,7 @@ interface Check {
   [k: string]: unknown;
 }
 
-function memoryCheck(samples: Sample[], key: 'rssMB' | 'heapUsedMB', toleranceMB: number): Check {
+function memoryCheck(samples: Sample[], key: 'rssMB' | 'heapUsedMB' | 'arrayBuffersMB', toleranceMB: number): Check {
   const third = Math.floor(samples.length / 3);
   const middle = samples.slice(third, 2 * third);
   const last = samples.slice(2 * third);
@@ -543,6 +544,8 @@ async function main(): Promise<number> {
   const checks: Record<string, Check> = {
     memory_rss: memoryCheck(samples, 'rssMB', 32),
     memory_heap: memoryCheck(samples, 'heapUsedMB', 16),
+    // The columnar data (typed arrays) lives outside the V8 heap.
+    memory_array_buffers: memoryCheck(samples, 'arrayBuffersMB', 16),
     latency: latencyCheck(samples),
     errors: { pass: state.totals.errors === 0, detail: `${state.totals.errors} errors in ${state.totals.requests} requests`, first: errorLog.slice(0, 10) },
     lost_events: await lossCheck(server.url, o, state).catch((e: Error) => ({ pass: false, detail: `verification failed: ${e.message}` })),

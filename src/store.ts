@@ -19,6 +19,7 @@ import type { RowSegment } from './storage/row-segment.ts';
 import { LOG_COLUMNS, SPAN_EVENT_COLUMNS, SPAN_EVENT_KIND, SPAN_STATUS_CODE } from './storage/tables.ts';
 import { Durability, type DurabilityStats, type TableMask } from './storage/durability.ts';
 import type { FlushMode } from './storage/segment-writer.ts';
+import { compactMetricSegment, compactRowSegment } from './storage/compact.ts';
 import { refeedSpanEvents } from './storage/span-rebuild.ts';
 import type { FsyncPolicy } from './storage/wal.ts';
 
@@ -77,7 +78,7 @@ export class Store {
   readonly spanEvents: RowTable;
   readonly logs: RowTable;
   /** Counters for /metrics. */
-  readonly counters = { eventsIngested: 0, samplesIngested: 0, segmentsSealed: 0, segmentsDropped: 0 };
+  readonly counters = { eventsIngested: 0, samplesIngested: 0, segmentsSealed: 0, segmentsDropped: 0, segmentsCompacted: 0 };
 
   private durability: Durability | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
@@ -236,7 +237,36 @@ export class Store {
     this.spans.removeExpired(now);
     this.counters.segmentsDropped += dropped.metrics.length + dropped.spanEvents.length + dropped.logs.length;
     this.durability?.dropped([...dropped.metrics, ...dropped.spanEvents, ...dropped.logs]);
+    this.compactExpired(now);
     return dropped;
+  }
+
+  /**
+   * Rebuilds, in memory, segments most of whose rows have expired while others live on
+   * (mixed TTLs), so short-lived rows do not stay in memory for the longest TTL (compact.ts).
+   */
+  private compactExpired(now: number): void {
+    const flushed = (s: MetricSegment | RowSegment) => this.durability?.isFlushed(s) ?? true;
+    const segs = this.metrics.segments;
+    for (let i = 0; i < segs.length; i++) {
+      const old = segs[i]!;
+      const compacted = flushed(old) ? compactMetricSegment(old, now) : null;
+      if (!compacted) continue;
+      segs[i] = compacted;
+      this.durability?.compacted(old, compacted);
+      this.counters.segmentsCompacted++;
+    }
+    for (const table of [this.spanEvents, this.logs]) {
+      const rows = table.segments;
+      for (let i = 0; i < rows.length; i++) {
+        const old = rows[i]!;
+        const compacted = flushed(old) ? compactRowSegment(old, table.columns, now) : null;
+        if (!compacted) continue;
+        rows[i] = compacted;
+        this.durability?.compacted(old, compacted);
+        this.counters.segmentsCompacted++;
+      }
+    }
   }
 
   /**

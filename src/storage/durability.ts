@@ -155,6 +155,16 @@ export class Durability {
     this.persistence.forget(segments);
   }
 
+  /** Whether a segment is in a Parquet file already (only those are compacted: a queued one is being written). */
+  isFlushed(segment: Segment): boolean {
+    return this.persistence.fileOf(segment) !== undefined;
+  }
+
+  /** A flushed segment rebuilt in memory from its live rows keeps its file. */
+  compacted(segment: Segment, replacement: Segment): void {
+    this.persistence.replace(segment, replacement);
+  }
+
   /**
    * Runs `sealAll` at a WAL file boundary: rotate first, so every batch appended before
    * is in a file up to `seq`; wait until those batches are applied; then seal. Concurrent

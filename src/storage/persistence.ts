@@ -208,6 +208,14 @@ export class SegmentPersistence {
     return this.files.get(segment);
   }
 
+  /** A flushed segment rebuilt in memory (compact.ts): its file now belongs to the replacement. */
+  replace(segment: Segment, replacement: Segment): void {
+    const path = this.files.get(segment);
+    if (path === undefined) return;
+    this.files.delete(segment);
+    this.files.set(replacement, path);
+  }
+
   get fileCount(): number {
     return this.files.size;
   }

@@ -1,0 +1,177 @@
+/**
+ * Memory under mixed TTLs (found by the soak: a 1-day stream beside a 20 s one kept every
+ * 20 s row in memory for a day, since a segment is dropped only once all its rows expired).
+ * Sweeps rebuild mostly-expired segments from their live rows; answers never change.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Store } from '../../src/store.ts';
+import { manualClock } from '../../src/storage/clock.ts';
+import { compactMetricSegment, compactRowSegment } from '../../src/storage/compact.ts';
+import { MetricTable } from '../../src/storage/metric-table.ts';
+import { spanLogs } from '../../src/server/ui.ts';
+import type { IngestBatch } from '../../src/storage/events.ts';
+
+const SEC = 1_000_000;
+const T0 = Date.UTC(2026, 0, 1) * 1000;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function points(store: Store, name: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const id of store.selectSeries([{ name: '__name__', op: '=', value: name }])) {
+    store.visitSeries(id, -Infinity, Infinity, (ts, v, s, e) => { for (let i = s; i < e; i++) out.push([ts[i]!, v[i]!]); });
+  }
+  return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+/** A short-lived stream (10 s) and a long-lived one (1 day) in the same heads. */
+function mixedBatches(t: number, i: number): IngestBatch[] {
+  const shortTs = Float64Array.from({ length: 100 }, (_, j) => t + j);
+  return [
+    {
+      ttlSeconds: 10,
+      series: [{ metric: 'short', labels: { i: String(i % 3) }, timestamps: shortTs, values: shortTs.map((_, j) => j), traceIds: Array.from(shortTs, (_, j) => `st${i}-${j}`), spanIds: Array.from(shortTs, () => null) }],
+      events: [
+        { kind: 'span_start', traceId: `short-${i}`, spanId: `short-${i}`, ts: t, name: 'short', attributes: { payload: 'x'.repeat(200) } },
+        ...Array.from({ length: 20 }, (_, j) => ({ kind: 'span_start' as const, traceId: `short-${i}`, spanId: `short-${i}-${j}`, parentSpanId: `short-${i}`, ts: t + j, name: 'child' })),
+        ...Array.from({ length: 70 }, (_, j) => ({ kind: 'log' as const, traceId: `short-${i}`, spanId: `short-${i}`, ts: t + j, message: `short log ${j}`, severity: `sev-${i}` })),
+      ],
+    },
+    {
+      ttlSeconds: 86_400,
+      series: [{ metric: 'long', labels: {}, timestamps: Float64Array.of(t), values: Float64Array.of(i), traceIds: [`lt${i}`], spanIds: ['ls'] }],
+      events: [
+        { kind: 'span_start', traceId: `long-${i}`, spanId: `long-${i}`, ts: t, name: 'long' },
+        { kind: 'log', traceId: `long-${i}`, spanId: `long-${i}`, ts: t + 1, message: `long log ${i}`, severity: 'info' },
+      ],
+    },
+  ];
+}
+
+describe('in-memory compaction of mixed-TTL segments', () => {
+  it('keeps only the live rows once the short TTL has passed; every answer is unchanged', () => {
+    const clock = manualClock(T0);
+    const store = new Store({ clock });
+    for (let i = 0; i < 5; i++) for (const b of mixedBatches(T0 + i * 1000, i)) store.apply(b);
+    store.sealAll();
+    const before = { metrics: store.metrics.segments[0]!, spans: store.spanEvents.segments[0]!, logs: store.logs.segments[0]! };
+    expect(before.metrics.rows).toBe(505);
+    clock.set(T0 + 20 * SEC);
+    const answers = () => ({
+      long: points(store, 'long'), short: points(store, 'short'),
+      spans: ['long-0', 'long-4', 'short-0'].map((id) => store.spans.find(id, clock()) !== undefined),
+      logs: spanLogs(store, 'long-3').map((l) => l.message),
+    });
+    const expected = answers();
+    expect(expected.short).toEqual([]);
+    expect(expected.long).toHaveLength(5);
+    expect(expected.logs).toEqual(['long log 3']);
+
+    store.dropExpired();
+    expect(store.counters.segmentsCompacted).toBe(3);
+    const m = store.metrics.segments[0]!;
+    expect(m).not.toBe(before.metrics);
+    expect(m.id).toBe(before.metrics.id);
+    expect(m.rows).toBe(5);
+    // What is left shares one TTL: no expiry column, and only its own trace/span ids.
+    expect(m.expiry).toBeNull();
+    expect(m.ttlMicros).toBe(86_400 * SEC);
+    expect(m.idValues).toEqual(['', 'lt0', 'ls', 'lt1', 'lt2', 'lt3', 'lt4']);
+    expect(m.maxExpiry).toBe(before.metrics.maxExpiry);
+    expect(store.spanEvents.segments[0]!.rows).toBe(5);
+    expect(store.logs.segments[0]!.rows).toBe(5);
+    expect(answers()).toEqual(expected);
+    // A second sweep finds nothing more to do.
+    store.dropExpired();
+    expect(store.counters.segmentsCompacted).toBe(3);
+  });
+
+  it('leaves alone segments with a uniform TTL, small ones, and those mostly live', () => {
+    const clock = manualClock(T0);
+    const t = new MetricTable({ maxHeadRows: 1e6, maxHeadAgeMicros: 1e12 }, clock);
+    for (let i = 0; i < 100; i++) t.append(1, T0 + i, i, 10 * SEC);
+    const uniform = t.seal()!;
+    expect(compactMetricSegment(uniform, T0 + 10 * SEC + 50)).toBeNull();
+    for (let i = 0; i < 100; i++) t.append(1, T0 + i, i, i < 40 ? SEC : 100 * SEC);
+    const mostlyLive = t.seal()!;
+    expect(compactMetricSegment(mostlyLive, T0 + 2 * SEC)).toBeNull();
+    for (let i = 0; i < 10; i++) t.append(1, T0 + i, i, i < 9 ? SEC : 100 * SEC);
+    expect(compactMetricSegment(t.seal()!, T0 + 2 * SEC)).toBeNull();
+  });
+
+  it('agrees with the uncompacted segment on random data (property)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ series: fc.integer({ min: 0, max: 6 }), dt: fc.integer({ min: 0, max: 5000 }), ttl: fc.integer({ min: 1, max: 20 }), id: fc.option(fc.constantFrom('a', 'b', 'c')) }), { minLength: 64, maxLength: 300 }),
+      fc.integer({ min: 0, max: 25 }),
+      (rows, nowS) => {
+        const clock = manualClock(T0);
+        const t = new MetricTable({ maxHeadRows: 1e6, maxHeadAgeMicros: 1e12 }, clock);
+        rows.forEach((r, i) => t.append(r.series, T0 + r.dt, i, r.ttl * SEC, r.id ?? undefined, r.id ? `${r.id}-span` : undefined));
+        const seg = t.seal()!;
+        const now = T0 + nowS * SEC;
+        const compacted = compactMetricSegment(seg, now);
+        if (!compacted) return;
+        for (let s = 0; s <= 6; s++) {
+          const a: number[] = [], b: number[] = [];
+          seg.visitSeries(s, -Infinity, Infinity, now, (ts, v, lo, hi) => { for (let i = lo; i < hi; i++) a.push(ts[i]!, v[i]!); });
+          compacted.visitSeries(s, -Infinity, Infinity, now, (ts, v, lo, hi) => { for (let i = lo; i < hi; i++) b.push(ts[i]!, v[i]!); });
+          expect(b).toEqual(a);
+        }
+        expect(compacted.rows).toBeLessThan(seg.rows);
+        // Ids still decode to the same strings.
+        const liveIds = (x: typeof seg) => Array.from({ length: x.rows }, (_, i) => x.batch.getChild('trace_id')?.get(i) ?? null).filter((_, i) => (x.expiry ? x.expiry[i]! : x.ts[i]! + x.ttlMicros) > now);
+        expect(liveIds(compacted)).toEqual(liveIds(seg));
+      },
+    ), { numRuns: 200 });
+  });
+
+  it('row segments: the rows left read back the same, base row kept', () => {
+    const clock = manualClock(T0);
+    const store = new Store({ clock });
+    for (let i = 0; i < 3; i++) for (const b of mixedBatches(T0 + i * 1000, i)) store.apply(b);
+    store.sealAll();
+    const seg = store.logs.segments[0]!;
+    const compacted = compactRowSegment(seg, store.logs.columns, T0 + 20 * SEC)!;
+    expect(compacted.baseRow).toBe(seg.baseRow);
+    expect(compacted.rows).toBe(3);
+    expect([0, 1, 2].map((i) => compacted.get(i, 'message'))).toEqual(['long log 0', 'long log 1', 'long log 2']);
+    expect(compacted.column('severity')).toMatchObject({ kind: 'dict', values: ['', 'info'] });
+  });
+
+  it('a durable store compacts only flushed segments, keeps their files, and a restart answers the same', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-compact-'));
+    dirs.push(dir);
+    const now = Date.now() * 1000;
+    const store = await Store.open({ dataDir: dir, maintenanceIntervalMs: 0, limits: { maxHeadAgeMicros: 1 }, log: () => undefined });
+    const t = now - 30 * SEC; // the short stream is already 20 s past its TTL
+    for (let i = 0; i < 4; i++) for (const b of mixedBatches(t + i * 1000, i)) await store.ingest(b);
+    store.sealAll();
+    // Not flushed yet: left alone.
+    store.dropExpired();
+    expect(store.counters.segmentsCompacted).toBe(0);
+    await store.maintain();
+    // The next sweep finds them flushed.
+    store.dropExpired();
+    expect(store.counters.segmentsCompacted).toBe(3);
+    const files = () => fs.readdirSync(path.join(dir, 'segments'), { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')).sort();
+    const before = files();
+    expect(before).toHaveLength(3);
+    const answers = (s: Store) => ({ long: points(s, 'long'), short: points(s, 'short'), logs: spanLogs(s, 'long-2').map((l) => l.message) });
+    const expected = answers(store);
+    expect(expected.long).toHaveLength(4);
+    await store.close();
+    expect(files()).toEqual(before);
+
+    const reopened = await Store.open({ dataDir: dir, maintenanceIntervalMs: 0, log: () => undefined });
+    expect(answers(reopened)).toEqual(expected);
+    expect([reopened.metrics.segments[0]!.rows, reopened.spanEvents.segments[0]!.rows, reopened.logs.segments[0]!.rows]).toEqual([4, 4, 4]);
+    expect(reopened.metrics.segments[0]!.rows).toBe(4);
+    await reopened.close();
+  });
+});
