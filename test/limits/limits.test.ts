@@ -62,6 +62,14 @@ describe('/metrics shows every limit and its rejections', () => {
     }
     expect(text).toMatch(/^strata_series \d+$/m);
     expect(text).toMatch(/^strata_queries_in_flight \d+$/m);
+    // What a soak watches: process memory and the store's own sizes.
+    for (const gauge of ['nodejs_heap_used_bytes', 'nodejs_heap_total_bytes', 'nodejs_array_buffers_bytes', 'nodejs_external_memory_bytes',
+      'strata_spans_indexed', 'strata_traces_indexed', 'strata_segments_sealed', 'strata_segments_dropped', 'strata_segments_compacted',
+      'strata_wal_bytes', 'strata_wal_files', 'strata_segment_files', 'strata_pending_flushes']) {
+      expect(text).toMatch(new RegExp(`^${gauge} \\d+$`, 'm'));
+    }
+    expect(text).toMatch(/^strata_segments\{table="span_events"\} \d+$/m);
+    expect(text).toMatch(/^strata_head_rows\{table="metrics"\} \d+$/m);
   });
 });
 
