@@ -21,6 +21,8 @@ export function unpackMsgpack(bytes: Uint8Array): unknown {
   try {
     value = unpack(bytes);
   } catch (error) {
+    // msgpackr decodes recursively: a deeply nested body runs out of stack, which is the body's fault.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) throw badRequest('malformed msgpack body: nested too deeply');
     throw badRequest(`malformed msgpack body: ${(error as Error).message}`);
   }
   // msgpackr decodes the never-used byte 0xc1 to a marker object instead of failing.

@@ -133,7 +133,7 @@ describe('huge strings and arrays, deep nesting', () => {
       { name: 'JSON attribute of 100k nested arrays', req: post(EVENTS, `{"event":{"type":"metric","trace_id":"t","span_id":"s","timestamp":0,"metric":"m","value":1,"unit":"u","attributes":{"a":${deepJsonArrays(depth)}}}}`), status: 400, message: /event\.attributes\.a: expected/ },
       { name: 'JSON query matchers of 100k nested arrays', req: post('/v1/telemetry/metrics/m', `{"start_time":0,"label_matchers":${deepJsonArrays(depth)}}`), status: 400, message: /label_matchers\[0\]: expected MetricLabelMatcher object, got array/ },
       { name: 'JSON nested objects 100k deep', req: post(EVENTS, '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)), status: 400, message: /event: missing/ },
-      { name: 'msgpack body of 100k nested arrays', req: post(EVENTS, deepMsgpackArrays(depth), mp), status: 400, message: /malformed msgpack body/ },
+      { name: 'msgpack body of 100k nested arrays', req: post(EVENTS, deepMsgpackArrays(depth), mp), status: 400, message: /malformed msgpack body: nested too deeply/ },
       { name: 'msgpack query of 100k nested arrays', req: post('/v1/telemetry/traces', deepMsgpackArrays(depth), mp), status: 400, message: /malformed msgpack body/ },
       { name: 'msgpack nested 1M deep', req: post(EVENTS, deepMsgpackArrays(1_000_000), mp), status: 400, message: /malformed msgpack body/ },
     ]);
