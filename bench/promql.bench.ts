@@ -50,6 +50,8 @@ interface QueryRow {
   points: number;
   /** Median ms per engine name. */
   medians: Record<string, number>;
+  /** Median ms to the first byte of the answer, per engine name. */
+  firstByteMedians: Record<string, number>;
   /** Every timed run, ms, per engine. */
   runs: Record<string, number[]>;
 }
@@ -103,6 +105,7 @@ async function benchQuery(engines: Engine[], w: BenchWorkload, query: string, ru
     }
   }
   const times: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e.name, []]));
+  const firstByte: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e.name, []]));
   for (let r = 0; r < runs; r++) {
     // Rotate who goes first, so no engine always follows the same one.
     for (let k = 0; k < engines.length; k++) {
@@ -110,11 +113,13 @@ async function benchQuery(engines: Engine[], w: BenchWorkload, query: string, ru
       const answer = await timedGet(url(e));
       if (answer.status !== 200) throw new Error(`${e.name}: ${query}: HTTP ${answer.status}`);
       times[e.name].push(answer.ms);
+      firstByte[e.name].push(answer.firstByteMs);
     }
   }
   const medians = Object.fromEntries(Object.entries(times).map(([name, t]) => [name, round2(median(t))]));
-  log(`${query}: ${Object.entries(medians).map(([n, m]) => `${n} ${m} ms`).join(', ')}`);
-  return { query, series: reference?.series ?? 0, points: reference?.points ?? 0, medians, runs: times };
+  const firstByteMedians = Object.fromEntries(Object.entries(firstByte).map(([name, t]) => [name, round2(median(t))]));
+  log(`${query}: ${Object.entries(medians).map(([n, m]) => `${n} ${m} ms (first byte ${firstByteMedians[n]} ms)`).join(', ')}`);
+  return { query, series: reference?.series ?? 0, points: reference?.points ?? 0, medians, firstByteMedians, runs: times };
 }
 
 function report(
@@ -143,7 +148,7 @@ function report(
     method: `query_range over HTTP, sequential requests on one keep-alive connection; 1 warm-up then ${runs} rounds (engines take turns); median per query`,
     engines: Object.fromEntries(engines.map((e) => [e.name, { loadSeconds: e.loadSeconds }])),
     skipped,
-    queries: rows.map((r) => ({ query: r.query, series: r.series, points: r.points, medianMs: r.medians, runsMs: r.runs })),
+    queries: rows.map((r) => ({ query: r.query, series: r.series, points: r.points, medianMs: r.medians, medianFirstByteMs: r.firstByteMedians, runsMs: r.runs })),
     geometricMeanMs: geomeans,
     table,
     rows: benchRows,

@@ -118,6 +118,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 export interface Timed {
   ms: number;
+  /** Until the first byte of the answer (the server's work, before the transfer). */
+  firstByteMs: number;
   status: number;
   body: Buffer;
 }
@@ -127,9 +129,10 @@ export function timedGet(url: string): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = request(url, { agent }, (res) => {
+      const firstByteMs = performance.now() - started;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ ms: performance.now() - started, status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ ms: performance.now() - started, firstByteMs, status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
     req.on('error', reject);

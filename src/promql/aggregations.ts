@@ -2,6 +2,7 @@ import type { AggregateExpr } from './ast.ts';
 import { executionError } from './errors.ts';
 import { goFormatFloat } from './gostrconv.ts';
 import { GoHeap } from './go-heap.ts';
+import { FAST_PATHS } from './fast-paths.ts';
 import { compareStrings, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
 import { quantile } from './quantile.ts';
 import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
@@ -19,6 +20,9 @@ export function evalAggregation(e: AggregateExpr, input: readonly StepSeries[], 
     return countValues(param.value, grouping, e.without, input, grid);
   }
   const groups = new Grouping(grouping, e.without, input);
+  if (FAST_PATHS.seriesMajorAggregation && SERIES_MAJOR_OPS.has(e.op) && groups.labels.length * grid.numSteps <= SERIES_MAJOR_MAX_CELLS) {
+    return accumulateSeriesMajor(e.op, groups, input, grid);
+  }
   const collector = new SeriesCollector(grid.numSteps);
   const scalar = param?.type === 'scalar' ? param.values : undefined;
   const step = makeStepAggregator(e.op, groups, input, collector);
@@ -29,6 +33,103 @@ export function evalAggregation(e: AggregateExpr, input: readonly StepSeries[], 
     step(cursor, s, scalar ? scalar[s] : NaN);
   }
   return collector.finish().filter((x) => x.steps.length > 0);
+}
+
+const SERIES_MAJOR_OPS = new Set<AggregateExpr['op']>(['sum', 'avg', 'min', 'max', 'count', 'group']);
+/** Groups × steps up to which the series-major path keeps one running value per (group, step). */
+const SERIES_MAJOR_MAX_CELLS = 4_000_000;
+
+/**
+ * sum, avg, min, max, count and group walking each input series once (not every series at
+ * every step): a running value per (group, step). The input is taken in series order, so
+ * every (group, step) sees its samples in the order the step-by-step path sees them, and
+ * the arithmetic is the same, operation for operation. Groups come out in the same order.
+ */
+function accumulateSeriesMajor(op: AggregateExpr['op'], groups: Grouping, input: readonly StepSeries[], grid: Grid): StepSeries[] {
+  const T = grid.numSteps;
+  const cells = groups.labels.length * T;
+  const value = new Float64Array(cells);
+  const count = new Float64Array(cells);
+  const groupOf = groups.groupOf;
+  for (let i = 0; i < input.length; i++) {
+    const base = groupOf[i] * T;
+    const steps = input[i].steps;
+    const values = input[i].values;
+    switch (op) {
+      case 'sum':
+        for (let k = 0; k < steps.length; k++) {
+          const c = base + steps[k];
+          if (count[c] === 0) {
+            count[c] = 1;
+            value[c] = values[k];
+          } else value[c] += values[k];
+        }
+        break;
+      case 'avg':
+        for (let k = 0; k < steps.length; k++) {
+          const c = base + steps[k];
+          const v = values[k];
+          if (count[c] === 0) {
+            count[c] = 1;
+            value[c] = v;
+            continue;
+          }
+          const n = ++count[c];
+          const mean = value[c];
+          if (mean === Infinity || mean === -Infinity) {
+            if ((v === Infinity || v === -Infinity) && mean > 0 === v > 0) continue;
+            if (Number.isFinite(v)) continue;
+          }
+          // Dividing both terms by the count keeps the update from overflowing.
+          value[c] = mean + (v / n - mean / n);
+        }
+        break;
+      case 'max':
+      case 'min': {
+        const isMax = op === 'max';
+        for (let k = 0; k < steps.length; k++) {
+          const c = base + steps[k];
+          const v = values[k];
+          if (count[c] === 0) {
+            count[c] = 1;
+            value[c] = v;
+          } else if (isMax ? value[c] < v || Number.isNaN(value[c]) : value[c] > v || Number.isNaN(value[c])) {
+            value[c] = v;
+          }
+        }
+        break;
+      }
+      case 'count':
+      case 'group':
+        for (let k = 0; k < steps.length; k++) {
+          const c = base + steps[k];
+          count[c]++;
+          value[c] = op === 'group' ? 1 : count[c];
+        }
+        break;
+      default:
+        throw new Error(`unexpected aggregation ${op}`);
+    }
+  }
+  const out: StepSeries[] = [];
+  for (let g = 0; g < groups.labels.length; g++) {
+    const base = g * T;
+    let n = 0;
+    for (let step = 0; step < T; step++) if (count[base + step] !== 0) n++;
+    if (n === 0) continue;
+    const steps = new Int32Array(n);
+    const values = new Float64Array(n);
+    let j = 0;
+    for (let step = 0; step < T; step++) {
+      if (count[base + step] === 0) continue;
+      steps[j] = step;
+      values[j] = value[base + step];
+      j++;
+    }
+    const labels = groups.labels[g];
+    out.push({ labels, key: labelsKey(labels), steps, values });
+  }
+  return out;
 }
 
 /** Each input series' group, computed once: by(...) keeps, without(...) drops labels (and __name__). */

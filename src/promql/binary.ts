@@ -2,6 +2,7 @@ import { COMPARISON_OPS, NAME_DROPPING_OPS, type BinaryExpr, type BinaryOp, type
 import { executionError } from './errors.ts';
 import { dropMetricName, formatLabels, labelsKey, METRIC_NAME, type Label, type Labels } from './labels.ts';
 import { mapVector } from './map-vector.ts';
+import { FAST_PATHS } from './fast-paths.ts';
 import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
 
 /**
@@ -192,6 +193,8 @@ function setOperation(j: Join): StepSeries[] {
 
 /** Arithmetic and comparisons between two vectors, one sample on each side per match. */
 function oneToOne(j: Join): StepSeries[] {
+  const unique = FAST_PATHS.oneToOneBySeries ? uniquePartners(j) : null;
+  if (unique) return oneToOneBySeries(j, unique);
   const collector = new SeriesCollector(j.grid.numSteps);
   const isComparison = COMPARISON_OPS.has(j.op);
   const left = new StepCursor(j.lhs);
@@ -238,6 +241,72 @@ function oneToOne(j: Join): StepSeries[] {
   return collector.finish().filter((s) => s.steps.length > 0);
 }
 
+/**
+ * When no signature occurs twice on either side, each lhs series has at most one partner:
+ * rhsOf[l] is its index on the right, or -1. Null when some signature repeats (then the
+ * per-step path finds the duplicate, or its absence, step by step, as Prometheus does).
+ */
+function uniquePartners(j: Join): Int32Array | null {
+  const rhsBySig = new Int32Array(j.numSigs).fill(-1);
+  for (let r = 0; r < j.rhs.length; r++) {
+    if (rhsBySig[j.rhsSig[r]] !== -1) return null;
+    rhsBySig[j.rhsSig[r]] = r;
+  }
+  const lhsSeen = new Uint8Array(j.numSigs);
+  const rhsOf = new Int32Array(j.lhs.length);
+  for (let l = 0; l < j.lhs.length; l++) {
+    const sig = j.lhsSig[l];
+    if (lhsSeen[sig]) return null;
+    lhsSeen[sig] = 1;
+    rhsOf[l] = rhsBySig[sig];
+  }
+  return rhsOf;
+}
+
+/**
+ * oneToOne for unique signatures: each pair's steps are merged in one walk. Result label
+ * sets cannot collide (they are the signature, or the lhs labels when the name is kept),
+ * and no step can see a duplicate, so the per-step checks have nothing to find.
+ */
+function oneToOneBySeries(j: Join, rhsOf: Int32Array): StepSeries[] {
+  const isComparison = COMPARISON_OPS.has(j.op);
+  const labelsOf = new ResultLabels(j, new SeriesCollector(j.grid.numSteps));
+  const out: StepSeries[] = [];
+  const steps = new Int32Array(j.grid.numSteps);
+  const values = new Float64Array(j.grid.numSteps);
+  for (let l = 0; l < j.lhs.length; l++) {
+    const r = rhsOf[l];
+    if (r < 0) continue;
+    const a = j.lhs[l];
+    const b = j.rhs[r];
+    let n = 0;
+    let ib = 0;
+    for (let ia = 0; ia < a.steps.length; ia++) {
+      const step = a.steps[ia];
+      while (ib < b.steps.length && b.steps[ib] < step) ib++;
+      if (ib === b.steps.length) break;
+      if (b.steps[ib] !== step) continue;
+      const lv = a.values[ia];
+      const rv = b.values[ib];
+      let value: number;
+      if (isComparison) {
+        const keep = compare(j.op, lv, rv);
+        if (!j.returnBool && !keep) continue;
+        value = j.returnBool ? (keep ? 1 : 0) : lv;
+      } else {
+        value = arithmetic(j.op, lv, rv);
+      }
+      steps[n] = step;
+      values[n] = value;
+      n++;
+    }
+    if (n === 0) continue;
+    const labels = labelsOf.labelsFor(a.labels);
+    out.push({ labels, key: labelsKey(labels), steps: steps.slice(0, n), values: values.slice(0, n) });
+  }
+  return out;
+}
+
 /** The labels of a matched pair's result (resultMetric), cached per (lhs, rhs) series pair. */
 class ResultLabels {
   private readonly cache = new Map<number, StepSeriesBuilder>();
@@ -259,6 +328,10 @@ class ResultLabels {
       this.cache.set(pair, b);
     }
     return b;
+  }
+
+  labelsFor(lhs: Labels): Labels {
+    return this.resultLabels(lhs);
   }
 
   private resultLabels(lhs: Labels): Labels {

@@ -4,6 +4,8 @@ import { histogramQuantile } from './histogram-quantile.ts';
 import { dropMetricName, labelsKey, type Labels } from './labels.ts';
 import { mapVector } from './map-vector.ts';
 import { RANGE_FUNCTIONS, type RangeFunction, type Window } from './range-functions.ts';
+import { RANGE_LOOPS, type RangeLoopInput } from './range-loops.ts';
+import { FAST_PATHS } from './fast-paths.ts';
 import { absentLabels, labelJoin, labelReplace, onesAt } from './label-functions.ts';
 import { fetchRangeSeries, selectInstantVector } from './selectors.ts';
 import type { SampleSource } from './source.ts';
@@ -175,6 +177,22 @@ function rangeFunctionSeries(call: Call, matrixArg: number, ctx: CallContext, fn
   const out: StepSeries[] = [];
   const steps = new Int32Array(grid.numSteps);
   const values = new Float64Array(grid.numSteps);
+  const loop = scalarArgs.length === 0 && FAST_PATHS.rangeLoops ? RANGE_LOOPS[call.func] : undefined;
+  if (loop) {
+    const input: RangeLoopInput = {
+      t: new Float64Array(0), v: values, firstEnd: stepTime(grid, 0) - offset, stepMs: grid.stepMs,
+      numSteps: grid.numSteps, rangeMs: ms.rangeMs, outSteps: steps, outValues: values,
+    };
+    for (const s of fetchRangeSeries(ctx.source, ms, grid)) {
+      input.t = s.timestamps;
+      input.v = s.values;
+      const n = loop(input);
+      if (n === 0) continue;
+      const labels = relabel(s.labels);
+      out.push({ labels, key: labels === s.labels ? s.key : labelsKey(labels), steps: steps.slice(0, n), values: values.slice(0, n) });
+    }
+    return out;
+  }
   for (const s of fetchRangeSeries(ctx.source, ms, grid)) {
     const w: Window = { timestamps: s.timestamps, values: s.values, lo: 0, hi: 0, evalMs: 0, rangeStartMs: 0, rangeEndMs: 0, rangeMs: ms.rangeMs };
     const t = s.timestamps;

@@ -21,96 +21,80 @@ const TAIL = ']}}';
 
 /** The answer to a range query: its series (ordered by label set) over its grid. */
 export function encodeMatrixResponse(series: readonly StepSeries[], grid: Grid): Uint8Array {
-  const out = new ByteWriter(estimateSize(series));
-  out.ascii(HEAD);
   // `[<seconds>,"` for each step, built the first time a series has that step.
-  const stepPrefix: (Uint8Array | undefined)[] = new Array(grid.numSteps);
+  const stepPrefix: Uint8Array[] = new Array(grid.numSteps);
+  let longestPrefix = 0;
+  for (const s of series) {
+    for (let k = 0; k < s.steps.length; k++) {
+      const step = s.steps[k];
+      if (stepPrefix[step] === undefined) {
+        const p = asciiBytes(`[${stepTime(grid, step) / 1000},"`);
+        stepPrefix[step] = p;
+        if (p.length > longestPrefix) longestPrefix = p.length;
+      }
+    }
+  }
+  // A point is a prefix, at most 25 characters of value, `"]` and a comma.
+  const perPoint = longestPrefix + 28;
+  let buf = uninitialized(estimateSize(series, perPoint));
+  let at = 0;
+  const reserve = (n: number) => {
+    if (at + n <= buf.length) return;
+    const next = uninitialized(Math.max(buf.length * 2, at + n));
+    next.set(buf.subarray(0, at));
+    buf = next;
+  };
+  const ascii = (text: string) => {
+    reserve(text.length);
+    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
+  };
+  ascii(HEAD);
   for (let i = 0; i < series.length; i++) {
     const s = series[i];
-    if (i > 0) out.byte(0x2c);
-    out.ascii('{"metric":');
-    out.utf8(JSON.stringify(labelsToRecord(s.labels)));
-    out.ascii(',"values":[');
+    if (i > 0) ascii(',');
+    ascii('{"metric":');
+    const metric = JSON.stringify(labelsToRecord(s.labels));
+    reserve(metric.length * 3);
+    at += utf8.encodeInto(metric, buf.subarray(at)).written;
+    ascii(',"values":[');
     const steps = s.steps;
     const values = s.values;
+    reserve(steps.length * perPoint + 2);
+    // Room for the whole series is reserved: the loop writes without checks.
+    const out = buf;
+    let o = at;
     for (let k = 0; k < steps.length; k++) {
-      const step = steps[k];
-      const prefix = (stepPrefix[step] ??= asciiBytes(`[${stepTime(grid, step) / 1000},"`));
-      out.reserve(prefix.length + 40);
-      if (k > 0) out.byte(0x2c);
-      out.bytes(prefix);
-      out.asciiUnchecked(formatSampleValue(values[k]));
-      out.byte(0x22);
-      out.byte(0x5d);
+      if (k > 0) out[o++] = 0x2c;
+      const prefix = stepPrefix[steps[k]];
+      for (let j = 0; j < prefix.length; j++) out[o++] = prefix[j];
+      const text = formatSampleValue(values[k]);
+      for (let j = 0; j < text.length; j++) out[o++] = text.charCodeAt(j);
+      out[o++] = 0x22;
+      out[o++] = 0x5d;
     }
-    out.ascii(']}');
+    at = o;
+    ascii(']}');
   }
-  out.ascii(TAIL);
-  return out.finish();
+  ascii(TAIL);
+  return buf.subarray(0, at);
 }
 
-function estimateSize(series: readonly StepSeries[]): number {
+const utf8 = new TextEncoder();
+
+/** A plain Uint8Array over memory that is not zeroed first (every byte used is written). */
+function uninitialized(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+function estimateSize(series: readonly StepSeries[], perPoint: number): number {
   let points = 0;
   for (const s of series) points += s.steps.length;
-  return 256 + series.length * 160 + points * 32;
+  return 256 + series.length * 200 + points * perPoint;
 }
 
 function asciiBytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
   return b;
-}
-
-/** An append-only byte buffer that doubles as it fills. */
-class ByteWriter {
-  private buf: Buffer;
-  private at = 0;
-
-  constructor(initial: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(1024, initial));
-  }
-
-  reserve(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.at + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.at);
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    if (this.at === this.buf.length) this.reserve(1);
-    this.buf[this.at++] = b;
-  }
-
-  bytes(b: Uint8Array): void {
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < b.length; i++) buf[at++] = b[i];
-    this.at = at;
-  }
-
-  /** A string known to be ASCII. */
-  ascii(s: string): void {
-    this.reserve(s.length);
-    this.asciiUnchecked(s);
-  }
-
-  /** ASCII, with room already reserved. */
-  asciiUnchecked(s: string): void {
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
-    this.at = at;
-  }
-
-  utf8(s: string): void {
-    this.reserve(s.length * 3);
-    this.at += this.buf.write(s, this.at, 'utf8');
-  }
-
-  finish(): Uint8Array {
-    return this.buf.subarray(0, this.at);
-  }
 }

@@ -38,6 +38,8 @@ import type { SampleSource, SeriesData } from './source.ts';
 /** What StoreSource needs of the Store (src/store.ts implements it). */
 export interface MetricStore {
   readonly series: SeriesRegistry;
+  /** The sealed segments, whose arrays never change (their millisecond times are cached). */
+  readonly metrics: { readonly segments: readonly { readonly ts: Float64Array }[] };
   /** Microseconds now. */
   clock(): number;
   selectSeries(matchers: Matcher[]): Uint32Array;
@@ -97,7 +99,12 @@ export class StoreSource implements SampleSource {
   private namesCache: { labelAliases: Map<string, string[]>; } | null = null;
   private metricNamesCache: { count: number; invalid: string[] | null; all: string[] } | null = null;
 
-  constructor(private readonly store: MetricStore) {}
+  private readonly millis: SegmentMillis;
+
+  /** `cacheBytes`: budget of the segments' millisecond times (default 256 MiB). */
+  constructor(private readonly store: MetricStore, opts: { cacheBytes?: number } = {}) {
+    this.millis = new SegmentMillis(opts.cacheBytes ?? 256 * 1024 * 1024);
+  }
 
   /** Series matching every matcher (sanitised names) with their samples in [minMs, maxMs]. */
   select(matchers: Matcher[], minMs: number, maxMs: number): SeriesData[] {
@@ -321,33 +328,51 @@ export class StoreSource implements SampleSource {
   /** Reads the samples of `ids` in [minMs, maxMs]; series without any are left out. */
   private readSamples(ids: number[], views: SeriesView[], minMs: number, maxMs: number): (SeriesData & { view: SeriesView; id: number })[] {
     const { minUs, maxUs } = microsRange(minMs, maxMs);
-    // Pass 1: the slices of every series (arrays, start, end), to size one allocation.
+    const msViews = this.segmentMillis();
+    // Pass 1: the slices of every series (arrays, start, end); those read in place need no room.
     const slices = sliceScratch;
     slices.reset();
     const firstSlice = new Int32Array(ids.length + 1);
     const visit: SliceVisitor = (ts, values, start, end) => slices.push(ts, values, start, end);
+    let copied = 0;
     for (let i = 0; i < ids.length; i++) {
-      firstSlice[i] = slices.length;
+      const first = (firstSlice[i] = slices.length);
       this.store.visitSeries(ids[i], minUs, maxUs, visit);
+      const n = slices.length - first;
+      if (n === 1 && msViews.inPlace(slices.ts[first])) continue;
+      for (let k = first; k < slices.length; k++) copied += slices.end[k] - slices.start[k];
     }
     firstSlice[ids.length] = slices.length;
-    const total = slices.totalRows();
-    const allTs = new Float64Array(total);
-    const allValues = new Float64Array(total);
-    // Pass 2: copy (µs -> ms), checking order; fix the rare unordered or duplicated series.
+    const allTs = new Float64Array(copied);
+    const allValues = new Float64Array(copied);
+    // Pass 2: views into the segments' millisecond times where a series is one slice of a
+    // segment; else a copy (µs -> ms), checking order, fixing the rare unordered or duplicated series.
     const out: (SeriesData & { view: SeriesView; id: number })[] = [];
     let offset = 0;
     for (let i = 0; i < ids.length; i++) {
+      const first = firstSlice[i];
+      const last = firstSlice[i + 1];
+      if (last === first) continue;
+      if (last - first === 1) {
+        const ms = msViews.inPlace(slices.ts[first]);
+        if (ms) {
+          const start = slices.start[first];
+          const end = slices.end[first];
+          out.push({ labels: views[i].labels, timestamps: ms.subarray(start, end), values: slices.values[first].subarray(start, end), view: views[i], id: ids[i] });
+          continue;
+        }
+      }
       const from = offset;
       let ordered = true;
       let duplicates = false;
       let prev = -Infinity;
-      for (let s = firstSlice[i]; s < firstSlice[i + 1]; s++) {
+      for (let s = first; s < last; s++) {
         const ts = slices.ts[s];
         const values = slices.values[s];
         const end = slices.end[s];
+        const ms = msViews.millis(ts);
         for (let r = slices.start[s]; r < end; r++) {
-          const t = Math.floor(ts[r] / 1000);
+          const t = ms !== null ? ms[r] : Math.floor(ts[r] / 1000);
           if (t <= prev) {
             if (t < prev) ordered = false;
             else duplicates = true;
@@ -358,14 +383,107 @@ export class StoreSource implements SampleSource {
           offset++;
         }
       }
-      if (offset === from) continue;
       let timestamps: Float64Array = allTs.subarray(from, offset);
       let values: Float64Array = allValues.subarray(from, offset);
       if (!ordered || duplicates) [timestamps, values] = sortKeepingLast(timestamps, values, ordered);
       out.push({ labels: views[i].labels, timestamps, values, view: views[i], id: ids[i] });
     }
     slices.release();
+    msViews.release();
     return out;
+  }
+
+  /** The millisecond times of the sealed segments (cached) for one read. */
+  private segmentMillis(): SegmentMillis {
+    this.millis.refresh(this.store.metrics.segments);
+    return this.millis;
+  }
+}
+
+/** A sealed segment's times in milliseconds, and whether every series in it can be read in place. */
+interface MillisEntry {
+  ms: Float64Array;
+  /** No two adjacent rows share a millisecond: a series' slice has strictly increasing times. */
+  strictlyIncreasing: boolean;
+  lastUsed: number;
+}
+
+/**
+ * floor(µs / 1000) of every row of the sealed segments that queries read, computed once
+ * per segment (segments never change) and kept within a byte budget, least recently used
+ * out first; entries of dropped segments go at the next read. Slices of the head, which
+ * changes, are always converted as they are read.
+ */
+class SegmentMillis {
+  private readonly entries = new Map<Float64Array, MillisEntry>();
+  private segments = new Set<Float64Array>();
+  private bytes = 0;
+  private clock = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  refresh(segments: readonly { ts: Float64Array }[]): void {
+    this.clock++;
+    this.segments = new Set(segments.map((s) => s.ts));
+    for (const [ts, entry] of this.entries) {
+      if (!this.segments.has(ts)) {
+        this.entries.delete(ts);
+        this.bytes -= entry.ms.byteLength;
+      }
+    }
+  }
+
+  /** The ms times of a sealed segment's rows, or null (head slices, or over the budget). */
+  millis(ts: Float64Array): Float64Array | null {
+    return this.entry(ts)?.ms ?? null;
+  }
+
+  /** The ms times when a slice of `ts` can be handed out as a view (strictly increasing), else null. */
+  inPlace(ts: Float64Array): Float64Array | null {
+    const entry = this.entry(ts);
+    return entry && entry.strictlyIncreasing ? entry.ms : null;
+  }
+
+  release(): void {
+    this.segments = new Set();
+  }
+
+  private entry(ts: Float64Array): MillisEntry | undefined {
+    let entry = this.entries.get(ts);
+    if (entry) {
+      entry.lastUsed = this.clock;
+      return entry;
+    }
+    if (!this.segments.has(ts) || ts.byteLength > this.maxBytes) return undefined;
+    while (this.bytes + ts.byteLength > this.maxBytes) this.evictOne();
+    const ms = new Float64Array(ts.length);
+    let strictlyIncreasing = true;
+    let prev = NaN;
+    for (let i = 0; i < ts.length; i++) {
+      const t = Math.floor(ts[i] / 1000);
+      // Across a series boundary the times restart; only equal neighbours can be a repeat.
+      if (t === prev) strictlyIncreasing = false;
+      ms[i] = t;
+      prev = t;
+    }
+    entry = { ms, strictlyIncreasing, lastUsed: this.clock };
+    this.entries.set(ts, entry);
+    this.bytes += ms.byteLength;
+    return entry;
+  }
+
+  private evictOne(): void {
+    let oldest: Float64Array | null = null;
+    let oldestUse = Infinity;
+    for (const [ts, e] of this.entries) {
+      if (e.lastUsed < oldestUse) {
+        oldest = ts;
+        oldestUse = e.lastUsed;
+      }
+    }
+    if (oldest === null) return;
+    this.bytes -= this.entries.get(oldest)!.ms.byteLength;
+    this.entries.delete(oldest);
   }
 }
 

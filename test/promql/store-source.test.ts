@@ -102,6 +102,47 @@ describe('StoreSource', () => {
     expect([...s.values]).toEqual([1, 2, 30, 40]);
   });
 
+  it('reads a series that is one slice of a sealed segment in place, and copies the rest', () => {
+    const store = storeWith();
+    const base = ms(T0);
+    add(store, 'g', { k: 'sealed' }, [base + 1000, base + 2000, base + 3000], [1, 2, 3]);
+    add(store, 'g', { k: 'split' }, [base + 1000], [1]);
+    store.sealAll();
+    add(store, 'g', { k: 'split' }, [base + 2000], [2]);
+    add(store, 'g', { k: 'head' }, [base + 1000], [1]);
+    for (const cacheBytes of [undefined, 8]) {
+      const source = new StoreSource(store, { cacheBytes });
+      const read = () => Object.fromEntries(source.select([eq('__name__', 'g')], base, base + 2500).map((s) => [s.labels.k, s]));
+      const first = read();
+      expect(Object.fromEntries(Object.entries(first).map(([k, s]) => [k, [[...s.timestamps], [...s.values]]]))).toEqual({
+        sealed: [[base + 1000, base + 2000], [1, 2]],
+        split: [[base + 1000, base + 2000], [1, 2]],
+        head: [[base + 1000], [1]],
+      });
+      const again = read();
+      // In place: the same millisecond array on every read (unless the budget is too small to keep it).
+      expect(again.sealed.timestamps.buffer === first.sealed.timestamps.buffer).toBe(cacheBytes === undefined);
+      expect(again.sealed.values.buffer === store.metrics.segments[0].values.buffer).toBe(cacheBytes === undefined);
+      expect(again.split.timestamps.buffer).not.toBe(first.split.timestamps.buffer);
+    }
+  });
+
+  it('drops the cached times of segments that expired', () => {
+    const clock = manualClock(T0 + 1_000_000);
+    const store = new Store({ clock });
+    add(store, 'g', {}, [ms(T0)], [1], 60);
+    store.sealAll();
+    add(store, 'h', {}, [ms(T0)], [2], 3600);
+    store.sealAll();
+    const source = new StoreSource(store);
+    expect(source.select([{ name: '__name__', op: '=~', value: 'g|h' }], ms(T0) - 1, ms(T0) + 1)).toHaveLength(2);
+    clock.set(T0 + 120_000_000);
+    store.dropExpired();
+    expect(store.metrics.segments).toHaveLength(1);
+    expect(source.select([{ name: '__name__', op: '=~', value: 'g|h' }], ms(T0) - 1, ms(T0) + 1).map((s) => s.labels.__name__)).toEqual(['h']);
+    expect((source as unknown as { millis: { entries: Map<unknown, unknown> } }).millis.entries.size).toBe(1);
+  });
+
   it('truncates microseconds to milliseconds; samples within one millisecond are one (the last written)', () => {
     const store = storeWith();
     store.apply({
