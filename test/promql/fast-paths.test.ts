@@ -28,7 +28,14 @@ const seriesArb = fc.array(
   { minLength: 1, maxLength: 8 },
 );
 
-function source(raw: fc.infer<typeof seriesArb>, metric: string): SeriesData[] {
+interface RawSeries {
+  job: string;
+  instance: number;
+  gaps: number[];
+  values: number[];
+}
+
+function source(raw: RawSeries[], metric: string): SeriesData[] {
   const seen = new Set<string>();
   const out: SeriesData[] = [];
   for (const r of raw) {
