@@ -557,6 +557,9 @@ export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Pr
         speed_up: 'SQLite p50 / strata p50',
       },
       queries: results,
+      sqlite_source: options.sqliteResults
+        ? `${options.sqliteResults} (an earlier run's reference report: same seed, so the same spans and the same targets)`
+        : reference ? 'this run' : null,
       sqlite: reference,
       ...(baseline ? { before: { queries: baseline.queries ?? null, file: options.baseline } } : {}),
       table,
