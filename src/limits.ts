@@ -220,13 +220,20 @@ export class IngestLimiter {
   private checkAttributes(attributes: Attributes, at: () => string): void {
     const { maxAttributes, maxAttributeBytes } = this.limits;
     let n = 0;
-    let bytes = 0;
+    // UTF-16 units: at most 3 UTF-8 bytes each, so bytes are only counted when that bound is over the limit.
+    let units = 0;
     for (const key in attributes) {
       n++;
       const v = attributes[key];
-      bytes += utf8Bytes(key) + (typeof v === 'string' ? utf8Bytes(v) : 8);
+      units += key.length + (typeof v === 'string' ? v.length : 8);
     }
     if (n > maxAttributes) throw new LimitError('attributes', 400, `${at()}: ${n} attributes, more than the limit of ${maxAttributes} attributes per event`);
+    if (units * 3 <= maxAttributeBytes) return;
+    let bytes = 0;
+    for (const key in attributes) {
+      const v = attributes[key];
+      bytes += utf8Bytes(key) + (typeof v === 'string' ? utf8Bytes(v) : 8);
+    }
     if (bytes > maxAttributeBytes) {
       throw new LimitError('attribute_bytes', 400, `${at()}: ${bytes} bytes of attributes, more than the limit of ${maxAttributeBytes} bytes per event`);
     }
@@ -257,22 +264,21 @@ export class IngestLimiter {
 
   /** Spans per trace the batch may start; throws when a trace would pass the cap. */
   private newSpans(batch: IngestBatch): Map<string, number> {
-    const starts = new Map<string, string[]>();
+    const starts = new Map<string, number>();
     for (const e of batch.events) {
-      if (e.kind !== 'span_start') continue;
-      const list = starts.get(e.traceId);
-      if (list) list.push(e.spanId);
-      else starts.set(e.traceId, [e.spanId]);
+      if (e.kind === 'span_start') starts.set(e.traceId, (starts.get(e.traceId) ?? 0) + 1);
     }
     const out = new Map<string, number>();
     const max = this.limits.maxSpansPerTrace;
-    for (const [trace, spanIds] of starts) {
+    for (const [trace, count] of starts) {
       const existing = this.store.spans.traceSpanCount(trace) + (this.pendingSpans.get(trace) ?? 0);
-      let n = spanIds.length;
+      let n = count;
       if (existing + n > max) {
         // Near the cap: count exactly (a repeated start, in the batch or already indexed, adds nothing).
         const fresh = new Set<string>();
-        for (const id of spanIds) if (this.store.spans.find(id, -Infinity) === undefined) fresh.add(id);
+        for (const e of batch.events) {
+          if (e.kind === 'span_start' && e.traceId === trace && this.store.spans.find(e.spanId, -Infinity) === undefined) fresh.add(e.spanId);
+        }
         n = fresh.size;
         if (existing + n > max) {
           throw new LimitError('spans_per_trace', 422,
