@@ -403,7 +403,11 @@ async function runReference(spansFile: string, dir: string, targets: Record<stri
 // The run
 // ---------------------------------------------------------------------------------------------
 
-export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Promise<{ file: string; table: string; queries: QueryResult[] }> {
+/**
+ * Runs the benchmark, writes the results file, prints the tables on stdout and returns the rows
+ * (as bench/run.ts expects of a suite's run…Bench export).
+ */
+export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Promise<BenchRow[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const w = options.quick ? QUICK : FULL;
   const iterations = options.iterations ?? (options.quick ? 50 : 200);
@@ -564,7 +568,8 @@ export async function runTelemetryBench(options: TelemetryBenchOptions = {}): Pr
       ...(baseline ? { before: { queries: baseline.queries ?? null, file: options.baseline } } : {}),
       table,
     });
-    return { file, table, queries: results };
+    console.log(`${table}\n\nresults: ${file}`);
+    return rows;
   } finally {
     client.close();
     await server.stop();
@@ -644,10 +649,7 @@ if (isMain(import.meta.url)) {
     quick: values.quick, iterations: num(values.iterations), warmup: num(values.warmup),
     sqlite: !values['no-sqlite'], sqliteResults: values['sqlite-results'], sqliteBudgetSeconds: num(values['sqlite-budget']),
     baseline: values.baseline, cpuProfDir: values['cpu-prof'], serverRoot: values['server-root'], out: values.out,
-  }).then(({ file, table }) => {
-    console.log(table);
-    console.log(`\nresults: ${file}`);
-  }, (error: unknown) => {
+  }).then(() => undefined, (error: unknown) => {
     console.error(error);
     process.exit(1);
   });
