@@ -3,7 +3,7 @@
  * matcher selection and memory per sealed sample. Run: `npx tsx --expose-gc bench/core.bench.ts`
  * (or `node --expose-gc --import tsx ...`); results go to bench/results/core.json.
  */
-import { Bench } from 'tinybench';
+import { Bench, type Task } from 'tinybench';
 import { SeriesRegistry } from '../src/index/series.ts';
 import { manualClock } from '../src/storage/clock.ts';
 import { MetricTable } from '../src/storage/metric-table.ts';
@@ -33,7 +33,6 @@ function buildSealed(series: number, samplesPerSeries: number): MetricTable {
 
 async function appendAndSeal(rows: BenchRow[]): Promise<void> {
   const bench = new Bench({ time: 3000, warmupIterations: 2, iterations: 5 });
-  let sealed = 0;
   bench
     .add('append 1M samples (10k series, one row at a time)', () => {
       appendScrapes(new MetricTable(NO_SEAL, manualClock(T0)), 10_000, 100);
@@ -48,17 +47,22 @@ async function appendAndSeal(rows: BenchRow[]): Promise<void> {
   bench.add('seal 1M samples (10k series)', () => {
     const t = toSeal.pop() as MetricTable;
     t.seal();
-    sealed++;
   }, {
     beforeEach() { toSeal.push(buildHead()); },
   });
   await bench.run();
   const [perRow, runs, seal] = bench.tasks;
-  rows.push({ name: 'append, one sample per call', value: 1e6 / (perRow.result!.latency.mean / 1000), unit: 'samples/s', target: '≥ 5 M samples/s' });
-  rows.push({ name: 'append, 100-sample runs per call', value: 1e6 / (runs.result!.latency.mean / 1000), unit: 'samples/s' });
-  rows.push({ name: 'seal 1 M samples into a segment', value: seal.result!.latency.mean, unit: 'ms' });
-  void sealed;
+  rows.push({ name: 'append, one sample per call', value: 1e6 / (meanMs(perRow) / 1000), unit: 'samples/s', target: '≥ 5 M samples/s' });
+  rows.push({ name: 'append, 100-sample runs per call', value: 1e6 / (meanMs(runs) / 1000), unit: 'samples/s' });
+  rows.push({ name: 'seal 1 M samples into a segment', value: meanMs(seal), unit: 'ms' });
   toSeal = [];
+}
+
+/** Mean time of a completed task in ms; a failed task fails the suite. */
+function meanMs(task: Task): number {
+  const r = task.result;
+  if (!r || !('latency' in r)) throw new Error(`bench task ${task.name} did not complete`);
+  return r.latency.mean;
 }
 
 function buildHead(): MetricTable {
@@ -93,7 +97,7 @@ async function scan(rows: BenchRow[]): Promise<void> {
   await bench.run();
   const expected = 2_000 * 600;
   if (total !== expected) throw new Error(`scan summed ${total}, expected ${expected}`);
-  rows.push({ name: 'time-range + series scan summing values (2k of 10k series, 60% of 10 segments)', value: expected / (bench.tasks[0].result!.latency.mean / 1000), unit: 'samples/s', target: '≥ 100 M samples/s' });
+  rows.push({ name: 'time-range + series scan summing values (2k of 10k series, 60% of 10 segments)', value: expected / (meanMs(bench.tasks[0]) / 1000), unit: 'samples/s', target: '≥ 100 M samples/s' });
 }
 
 async function matchers(rows: BenchRow[]): Promise<void> {
@@ -109,7 +113,7 @@ async function matchers(rows: BenchRow[]): Promise<void> {
   ];
   for (const [name, m] of cases) bench.add(name, () => reg.postings.select(m));
   await bench.run();
-  for (const t of bench.tasks) rows.push({ name: `matcher selection over 100k series: ${t.name}`, value: t.result!.latency.mean * 1000, unit: 'µs' });
+  for (const t of bench.tasks) rows.push({ name: `matcher selection over 100k series: ${t.name}`, value: meanMs(t) * 1000, unit: 'µs' });
 }
 
 function memoryPerSample(rows: BenchRow[]): void {
