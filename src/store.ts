@@ -19,7 +19,7 @@ import type { RowSegment } from './storage/row-segment.ts';
 import { LOG_COLUMNS, SPAN_EVENT_COLUMNS, SPAN_EVENT_KIND, SPAN_STATUS_CODE } from './storage/tables.ts';
 import { Durability, type DurabilityStats, type TableMask } from './storage/durability.ts';
 import type { FlushMode } from './storage/segment-writer.ts';
-import { compactMetricSegment, compactRowSegment } from './storage/compact.ts';
+import { compactMetricSegment, compactRowSegment, mergeMetricSegments, mergeRowSegments, mergeSmallRuns } from './storage/compact.ts';
 import { refeedSpanEvents } from './storage/span-rebuild.ts';
 import type { FsyncPolicy } from './storage/wal.ts';
 
@@ -78,7 +78,7 @@ export class Store {
   readonly spanEvents: RowTable;
   readonly logs: RowTable;
   /** Counters for /metrics. */
-  readonly counters = { eventsIngested: 0, samplesIngested: 0, segmentsSealed: 0, segmentsDropped: 0, segmentsCompacted: 0 };
+  readonly counters = { eventsIngested: 0, samplesIngested: 0, segmentsSealed: 0, segmentsDropped: 0, segmentsCompacted: 0, segmentsMerged: 0 };
 
   private durability: Durability | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
@@ -266,6 +266,17 @@ export class Store {
         this.durability?.compacted(old, compacted);
         this.counters.segmentsCompacted++;
       }
+    }
+    // What compaction leaves is small: runs of small segments are merged, so their number stays bounded too.
+    const onMerged = (run: (MetricSegment | RowSegment)[], merged: MetricSegment | RowSegment) => {
+      this.durability?.merged(run, merged);
+      this.counters.segmentsMerged += run.length;
+    };
+    const metrics = mergeSmallRuns(this.metrics.segments, flushed, mergeMetricSegments, onMerged, now);
+    if (metrics) this.metrics.segments = metrics;
+    for (const table of [this.spanEvents, this.logs]) {
+      const merged = mergeSmallRuns(table.segments, flushed, (run) => mergeRowSegments(run, table.columns), onMerged, now);
+      if (merged) table.segments = merged;
     }
   }
 

@@ -29,6 +29,7 @@ export function registerStoreMetrics(registry: MetricsRegistry, store: Store): v
   registry.gauge({ name: 'strata_segments_sealed', help: 'Segments sealed since start.', collect: (g) => g.set(counters.segmentsSealed) });
   registry.gauge({ name: 'strata_segments_dropped', help: 'Segments dropped (expired) since start.', collect: (g) => g.set(counters.segmentsDropped) });
   registry.gauge({ name: 'strata_segments_compacted', help: 'Segments rebuilt in memory from their live rows (mixed TTLs) since start.', collect: (g) => g.set(counters.segmentsCompacted) });
+  registry.gauge({ name: 'strata_segments_merged', help: 'Small segments merged in memory into larger ones since start.', collect: (g) => g.set(counters.segmentsMerged) });
   registry.gauge({
     name: 'strata_wal_bytes', help: 'Bytes of WAL files on disk (rows not yet in a flushed segment, and the file being written).',
     collect: (g) => g.set(store.durabilityStats()?.wal.bytes ?? 0),

@@ -165,6 +165,11 @@ export class Durability {
     this.persistence.replace(segment, replacement);
   }
 
+  /** Flushed segments merged in memory: the merged one owns all their files. */
+  merged(parts: Segment[], merged: Segment): void {
+    this.persistence.merge(parts, merged);
+  }
+
   /**
    * Runs `sealAll` at a WAL file boundary: rotate first, so every batch appended before
    * is in a file up to `seq`; wait until those batches are applied; then seal. Concurrent

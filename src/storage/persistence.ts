@@ -66,6 +66,8 @@ interface PendingFlush {
 export class SegmentPersistence {
   private readonly writer: SegmentWriter;
   private readonly files = new Map<Segment, string>();
+  /** Files of segments merged in memory into this one (compact.ts), besides its own in `files`. */
+  private readonly mergedFiles = new Map<Segment, string[]>();
   private readonly queue: PendingFlush[] = [];
   private flushing: Promise<void> | null = null;
   private readonly deletions = new Set<Promise<void>>();
@@ -192,10 +194,14 @@ export class SegmentPersistence {
       const path = this.files.get(segment);
       if (path === undefined) continue;
       this.files.delete(segment);
-      const deletion = deleteFileDurably(path)
-        .catch((err) => this.opts.log(`segments: could not delete ${path}: ${err instanceof Error ? err.message : String(err)}`))
-        .finally(() => this.deletions.delete(deletion));
-      this.deletions.add(deletion);
+      const paths = [path, ...(this.mergedFiles.get(segment) ?? [])];
+      this.mergedFiles.delete(segment);
+      for (const doomedPath of paths) {
+        const deletion = deleteFileDurably(doomedPath)
+          .catch((err) => this.opts.log(`segments: could not delete ${doomedPath}: ${err instanceof Error ? err.message : String(err)}`))
+          .finally(() => this.deletions.delete(deletion));
+        this.deletions.add(deletion);
+      }
     }
   }
 
@@ -210,14 +216,28 @@ export class SegmentPersistence {
 
   /** A flushed segment rebuilt in memory (compact.ts): its file now belongs to the replacement. */
   replace(segment: Segment, replacement: Segment): void {
-    const path = this.files.get(segment);
-    if (path === undefined) return;
-    this.files.delete(segment);
-    this.files.set(replacement, path);
+    this.merge([segment], replacement);
+  }
+
+  /** Flushed segments merged in memory into one (compact.ts): it owns all their files, deleted when it is dropped. */
+  merge(parts: Segment[], merged: Segment): void {
+    const paths: string[] = [];
+    for (const part of parts) {
+      const path = this.files.get(part);
+      if (path === undefined) continue;
+      paths.push(path, ...(this.mergedFiles.get(part) ?? []));
+      this.files.delete(part);
+      this.mergedFiles.delete(part);
+    }
+    if (paths.length === 0) return;
+    this.files.set(merged, paths[0]!);
+    if (paths.length > 1) this.mergedFiles.set(merged, paths.slice(1));
   }
 
   get fileCount(): number {
-    return this.files.size;
+    let n = this.files.size;
+    for (const extra of this.mergedFiles.values()) n += extra.length;
+    return n;
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store.ts';
 import { manualClock } from '../../src/storage/clock.ts';
-import { compactMetricSegment, compactRowSegment } from '../../src/storage/compact.ts';
+import { compactMetricSegment, compactRowSegment, mergeMetricSegments, mergeSmallRuns, MERGE_MIN_RUN } from '../../src/storage/compact.ts';
 import { MetricTable } from '../../src/storage/metric-table.ts';
 import { spanLogs } from '../../src/server/ui.ts';
 import type { IngestBatch } from '../../src/storage/events.ts';
@@ -173,5 +173,96 @@ describe('in-memory compaction of mixed-TTL segments', () => {
     expect([reopened.metrics.segments[0]!.rows, reopened.spanEvents.segments[0]!.rows, reopened.logs.segments[0]!.rows]).toEqual([4, 4, 4]);
     expect(reopened.metrics.segments[0]!.rows).toBe(4);
     await reopened.close();
+  });
+});
+
+describe('merging the small segments compaction leaves', () => {
+  it('many mixed-TTL seals end up as a few segments; answers unchanged', () => {
+    const clock = manualClock(T0);
+    const store = new Store({ clock });
+    for (let i = 0; i < 12; i++) {
+      for (const b of mixedBatches(T0 + i * 1000, i)) store.apply(b);
+      store.sealAll();
+    }
+    expect(store.metrics.segments).toHaveLength(12);
+    clock.set(T0 + 20 * SEC);
+    const expected = { long: points(store, 'long'), logs: spanLogs(store, 'long-7').map((l) => l.message) };
+    store.dropExpired();
+    // Metric and log segments compacted (the span-event ones are too small to bother), then all merged.
+    expect(store.counters.segmentsCompacted).toBe(24);
+    expect(store.metrics.segments.length).toBeLessThan(12 / MERGE_MIN_RUN + 1);
+    expect(store.spanEvents.segments.length).toBeLessThan(12 / MERGE_MIN_RUN + 1);
+    expect(store.logs.segments.length).toBeLessThan(12 / MERGE_MIN_RUN + 1);
+    expect(store.counters.segmentsMerged).toBe(36);
+    expect({ long: points(store, 'long'), logs: spanLogs(store, 'long-7').map((l) => l.message) }).toEqual(expected);
+    expect(store.logs.segments.map((s) => s.rows)).toEqual([12]);
+    // Row tables keep base-row order.
+    const bases = store.logs.segments.map((s) => s.baseRow);
+    expect(bases).toEqual([...bases].sort((a, b) => a - b));
+  });
+
+  it('does not merge segments that expire far apart (their files would outlive their rows)', () => {
+    const seg = (rows: number, maxExpiry: number) => ({ rows, maxExpiry });
+    const now = T0;
+    const apart = [seg(10, now + 100 * SEC), seg(10, now + 10_000 * SEC), seg(10, now + 100 * SEC), seg(10, now + 10_000 * SEC)];
+    expect(mergeSmallRuns(apart, () => true, (run) => run[0]!, () => undefined, now)).toBeNull();
+    const together = [seg(10, now + 100 * SEC), seg(10, now + 101 * SEC), seg(10, now + 102 * SEC), seg(10, now + 103 * SEC), seg(5000, now)];
+    const merged = mergeSmallRuns(together, () => true, (run) => seg(run.reduce((n, s) => n + s.rows, 0), Math.max(...run.map((s) => s.maxExpiry))), () => undefined, now);
+    expect(merged?.map((s) => s.rows)).toEqual([40, 5000]);
+  });
+
+  it('a merged metric segment answers as its parts did (property)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.array(fc.record({ series: fc.integer({ min: 0, max: 5 }), dt: fc.integer({ min: 0, max: 3000 }), ttl: fc.constantFrom(5, 50), id: fc.option(fc.constantFrom('a', 'b')) }), { minLength: 1, maxLength: 30 }), { minLength: 2, maxLength: 6 }),
+      fc.integer({ min: 0, max: 60 }),
+      (seals, nowS) => {
+        const clock = manualClock(T0);
+        const t = new MetricTable({ maxHeadRows: 1e6, maxHeadAgeMicros: 1e12 }, clock);
+        const parts = seals.map((rows) => {
+          rows.forEach((r, i) => t.append(r.series, T0 + r.dt, i, r.ttl * SEC, r.id ?? undefined, undefined));
+          return t.seal()!;
+        });
+        const merged = mergeMetricSegments(parts);
+        const now = T0 + nowS * SEC;
+        expect(merged.rows).toBe(parts.reduce((n, p) => n + p.rows, 0));
+        for (let s = 0; s <= 5; s++) {
+          const want: [number, number][] = [];
+          for (const p of parts) p.visitSeries(s, -Infinity, Infinity, now, (ts, v, lo, hi) => { for (let i = lo; i < hi; i++) want.push([ts[i]!, v[i]!]); });
+          const got: [number, number][] = [];
+          merged.visitSeries(s, -Infinity, Infinity, now, (ts, v, lo, hi) => { for (let i = lo; i < hi; i++) got.push([ts[i]!, v[i]!]); });
+          // Time order within the merged series; the same samples as the parts.
+          for (let i = 1; i < got.length; i++) expect(got[i]![0]).toBeGreaterThanOrEqual(got[i - 1]![0]);
+          const key = (a: [number, number][]) => a.map((p) => p.join(':')).sort();
+          expect(key(got)).toEqual(key(want));
+        }
+      },
+    ), { numRuns: 150 });
+  });
+
+  it('a durable store: the merged segment owns its parts\' files, all deleted when it expires', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-merge-'));
+    dirs.push(dir);
+    const clockNow = Date.now() * 1000;
+    const clock = manualClock(clockNow);
+    const store = await Store.open({ dataDir: dir, clock, maintenanceIntervalMs: 0, limits: { maxHeadAgeMicros: 1 }, log: () => undefined });
+    for (let i = 0; i < 6; i++) {
+      // All 1-hour TTL: small segments that expire together.
+      await store.ingest({ ttlSeconds: 3600, events: [{ kind: 'span_start', traceId: `m${i}`, spanId: `m${i}`, ts: clockNow + i, name: 'x' }], series: [] });
+      clock.advance(10);
+      await store.maintain();
+    }
+    const files = () => fs.readdirSync(path.join(dir, 'segments'), { recursive: true }).map(String).filter((f) => f.endsWith('.parquet'));
+    expect(files()).toHaveLength(6);
+    store.dropExpired();
+    // Merged as they were flushed, in runs of at least MERGE_MIN_RUN.
+    expect(store.spanEvents.segments.length).toBeLessThanOrEqual(3);
+    expect(store.counters.segmentsMerged).toBeGreaterThanOrEqual(MERGE_MIN_RUN);
+    expect(store.durabilityStats()!.segmentFiles).toBe(6);
+    expect(files()).toHaveLength(6);
+    clock.advance(3601 * SEC);
+    store.dropExpired();
+    await store.maintain();
+    await store.close();
+    expect(files()).toHaveLength(0);
   });
 });
