@@ -19,7 +19,7 @@ import type { RowSegment } from './storage/row-segment.ts';
 import { LOG_COLUMNS, SPAN_EVENT_COLUMNS, SPAN_EVENT_KIND, SPAN_STATUS_CODE } from './storage/tables.ts';
 import { Durability, type DurabilityStats, type TableMask } from './storage/durability.ts';
 import type { FlushMode } from './storage/segment-writer.ts';
-import { compactMetricSegment, compactRowSegment, mergeMetricSegments, mergeRowSegments, mergeSmallRuns } from './storage/compact.ts';
+import { compactMetricSegment, compactRowSegment, inheritParts, mergeMetricSegments, mergeRowSegments, mergeSmallRuns } from './storage/compact.ts';
 import { refeedSpanEvents } from './storage/span-rebuild.ts';
 import type { FsyncPolicy } from './storage/wal.ts';
 
@@ -254,6 +254,7 @@ export class Store {
       if (!compacted) continue;
       segs[i] = compacted;
       this.durability?.compacted(old, compacted);
+      inheritParts(old, compacted);
       this.counters.segmentsCompacted++;
     }
     for (const table of [this.spanEvents, this.logs]) {
@@ -264,6 +265,7 @@ export class Store {
         if (!compacted) continue;
         rows[i] = compacted;
         this.durability?.compacted(old, compacted);
+        inheritParts(old, compacted);
         this.counters.segmentsCompacted++;
       }
     }

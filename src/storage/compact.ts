@@ -136,6 +136,19 @@ export const MERGE_MAX_ROWS = 16_384;
 /** …when their last rows expire within this of each other (or a tenth of the time they have left). */
 export const MERGE_EXPIRY_SLACK_MICROS = 60_000_000;
 
+/** For merged segments: the earliest time one of their parts had fully expired (when its file could have gone). */
+const partExpiry = new WeakMap<object, number>();
+
+function earliestPartExpiry(s: { maxExpiry: number }): number {
+  return partExpiry.get(s) ?? s.maxExpiry;
+}
+
+/** A segment rebuilt from another (compaction) keeps what it knew of its parts. */
+export function inheritParts(from: object, to: object): void {
+  const earliest = partExpiry.get(from);
+  if (earliest !== undefined) partExpiry.set(to, earliest);
+}
+
 /**
  * Replaces runs of adjacent small segments by merged ones; `onMerged` is told of each. Row
  * tables keep their base-row order: a run of adjacent segments merges into the first one's
@@ -152,6 +165,7 @@ export function mergeSmallRuns<S extends { rows: number; maxExpiry: number }>(
   const close = () => {
     if (run.length >= MERGE_MIN_RUN) {
       const merged = merge(run);
+      partExpiry.set(merged, Math.min(...run.map(earliestPartExpiry)));
       onMerged(run, merged);
       out.push(merged);
       changed = true;
@@ -165,8 +179,10 @@ export function mergeSmallRuns<S extends { rows: number; maxExpiry: number }>(
   for (const s of segments) {
     const small = s.rows < MERGE_SMALLER_THAN && eligible(s);
     // A merged segment (and its parts' files) goes when its last row expires: only parts that
-    // expire about together are merged, so no file outlives its rows by much.
-    const lo = Math.min(minExpiry, s.maxExpiry), hi = Math.max(maxExpiry, s.maxExpiry);
+    // expire about together are merged — counting the parts of earlier merges, so a chain of
+    // merges cannot keep an old file alive forever.
+    const earliest = earliestPartExpiry(s);
+    const lo = Math.min(minExpiry, earliest), hi = Math.max(maxExpiry, s.maxExpiry);
     const together = hi - lo <= Math.max(MERGE_EXPIRY_SLACK_MICROS, 0.1 * (lo - now));
     if (!small || runRows + s.rows > MERGE_MAX_ROWS || !together) {
       close();
@@ -174,7 +190,7 @@ export function mergeSmallRuns<S extends { rows: number; maxExpiry: number }>(
       maxExpiry = -Infinity;
     }
     if (small) {
-      minExpiry = Math.min(minExpiry, s.maxExpiry);
+      minExpiry = Math.min(minExpiry, earliest);
       maxExpiry = Math.max(maxExpiry, s.maxExpiry);
     }
     if (small) {

@@ -211,6 +211,28 @@ describe('merging the small segments compaction leaves', () => {
     expect(merged?.map((s) => s.rows)).toEqual([40, 5000]);
   });
 
+  it('a chain of merges does not keep old parts (and their files) forever: merged segments still expire', () => {
+    type Seg = { rows: number; maxExpiry: number; parts: number };
+    let now = T0;
+    let segs: Seg[] = [];
+    let dropped = 0;
+    let maxLive = 0;
+    for (let round = 0; round < 300; round++) {
+      segs.push({ rows: 10, maxExpiry: now + 20 * SEC, parts: 1 });
+      const merged = mergeSmallRuns(segs, () => true, (run) => ({
+        rows: run.reduce((n, x) => n + x.rows, 0), maxExpiry: Math.max(...run.map((x) => x.maxExpiry)), parts: run.reduce((n, x) => n + x.parts, 0),
+      }), () => undefined, now);
+      if (merged) segs = merged;
+      now += 2 * SEC;
+      dropped += segs.filter((x) => x.maxExpiry <= now).reduce((n, x) => n + x.parts, 0);
+      segs = segs.filter((x) => x.maxExpiry > now);
+      maxLive = Math.max(maxLive, segs.length);
+    }
+    // Parts go within the slack (60 s) of their own expiry: most of 300 are gone, and few segments are live.
+    expect(dropped).toBeGreaterThan(200);
+    expect(maxLive).toBeLessThan(12);
+  });
+
   it('a merged metric segment answers as its parts did (property)', () => {
     fc.assert(fc.property(
       fc.array(fc.array(fc.record({ series: fc.integer({ min: 0, max: 5 }), dt: fc.integer({ min: 0, max: 3000 }), ttl: fc.constantFrom(5, 50), id: fc.option(fc.constantFrom('a', 'b')) }), { minLength: 1, maxLength: 30 }), { minLength: 2, maxLength: 6 }),
