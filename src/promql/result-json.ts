@@ -2,12 +2,19 @@
  * Query answers as the bodies of Prometheus /api/v1/query and /api/v1/query_range
  * responses: `{"status":"success","data":{"resultType":…,"result":…}}`.
  *
- * A range query's matrix is written straight from the engine's step series into one
- * growing byte buffer: no [time, "value"] pair objects, no intermediate strings per point,
- * and each step's time is formatted once for all series. Values print as the HTTP API
- * prints them (formatSampleValue); the bytes are the same JSON that JSON.stringify would
- * produce from rangeQuery's QueryResult.
+ * A range query's matrix is written straight from the engine's step series into one byte
+ * buffer sized up front: no [time, "value"] pair objects, no intermediate strings per
+ * point, each step's time formatted once. Values print as the HTTP API prints them
+ * (formatSampleValue); the bytes are the JSON that JSON.stringify would produce from
+ * rangeQuery's QueryResult.
+ *
+ * Large matrices are written by two threads: this one writes the first half of the series
+ * while a worker (encode-worker.ts) writes the second half into shared memory; this thread
+ * then waits for it (Atomics.wait: the call stays synchronous) and appends its bytes.
+ * Printing numbers is most of the cost of a big answer, and it splits evenly. Without a
+ * ready worker (not started yet, crashed, too slow) this thread writes everything itself.
  */
+import { Worker } from 'node:worker_threads';
 import { labelsToRecord } from './labels.ts';
 import { formatSampleValue, type QueryResult } from './result.ts';
 import { stepTime, type Grid, type StepSeries } from './vector.ts';
@@ -18,65 +25,110 @@ export function encodeQueryResponse(data: QueryResult): string {
 
 const HEAD = '{"status":"success","data":{"resultType":"matrix","result":[';
 const TAIL = ']}}';
+/** The longest value formatSampleValue prints (e.g. `-0.0000012345678901234567`). */
+const MAX_VALUE_CHARS = 25;
+/** How many answers the worker helped write (for tests and curiosity). */
+export const ENCODE_STATS = { parallel: 0 };
+/** Matrices with fewer points are written by this thread alone. */
+export const PARALLEL_MIN_POINTS = 60_000;
+/** How long to wait for the worker's half before writing it here instead. */
+const WORKER_WAIT_MS = 30_000;
 
 /** The answer to a range query: its series (ordered by label set) over its grid. */
 export function encodeMatrixResponse(series: readonly StepSeries[], grid: Grid): Uint8Array {
-  // `[<seconds>,"` for each step, built the first time a series has that step.
-  const stepPrefix: Uint8Array[] = new Array(grid.numSteps);
-  let longestPrefix = 0;
-  for (const s of series) {
-    for (let k = 0; k < s.steps.length; k++) {
-      const step = s.steps[k];
-      if (stepPrefix[step] === undefined) {
-        const p = asciiBytes(`[${stepTime(grid, step) / 1000},"`);
-        stepPrefix[step] = p;
-        if (p.length > longestPrefix) longestPrefix = p.length;
+  const metrics = series.map((s) => JSON.stringify(labelsToRecord(s.labels)));
+  const prefixes = new StepPrefixes(grid);
+  let points = 0;
+  for (const s of series) points += s.steps.length;
+  const perPoint = prefixes.longest + MAX_VALUE_CHARS + 3;
+  let capacity = HEAD.length + TAIL.length;
+  for (let i = 0; i < series.length; i++) capacity += seriesCapacity(metrics[i], series[i].steps.length, perPoint);
+  const buf = uninitialized(capacity);
+  let at = writeAscii(buf, 0, HEAD);
+
+  let split = series.length;
+  let job: WorkerJob | null = null;
+  if (points >= PARALLEL_MIN_POINTS) {
+    const worker = encodeWorker();
+    if (worker) {
+      split = halfByPoints(series, points);
+      job = worker.start(series, metrics, split, grid, perPoint);
+    }
+  }
+  for (let i = 0; i < split; i++) {
+    if (i > 0) buf[at++] = 0x2c;
+    at = writeSeries(buf, at, metrics[i], series[i].steps, series[i].values, prefixes);
+  }
+  if (split < series.length) {
+    const theirs = job?.wait() ?? null;
+    if (split > 0) buf[at++] = 0x2c;
+    if (theirs) {
+      ENCODE_STATS.parallel++;
+      buf.set(theirs, at);
+      at += theirs.length;
+    } else {
+      for (let i = split; i < series.length; i++) {
+        if (i > split) buf[at++] = 0x2c;
+        at = writeSeries(buf, at, metrics[i], series[i].steps, series[i].values, prefixes);
       }
     }
   }
-  // A point is a prefix, at most 25 characters of value, `"]` and a comma.
-  const perPoint = longestPrefix + 28;
-  let buf = uninitialized(estimateSize(series, perPoint));
-  let at = 0;
-  const reserve = (n: number) => {
-    if (at + n <= buf.length) return;
-    const next = uninitialized(Math.max(buf.length * 2, at + n));
-    next.set(buf.subarray(0, at));
-    buf = next;
-  };
-  const ascii = (text: string) => {
-    reserve(text.length);
-    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
-  };
-  ascii(HEAD);
-  for (let i = 0; i < series.length; i++) {
-    const s = series[i];
-    if (i > 0) ascii(',');
-    ascii('{"metric":');
-    const metric = JSON.stringify(labelsToRecord(s.labels));
-    reserve(metric.length * 3);
-    at += utf8.encodeInto(metric, buf.subarray(at)).written;
-    ascii(',"values":[');
-    const steps = s.steps;
-    const values = s.values;
-    reserve(steps.length * perPoint + 2);
-    // Room for the whole series is reserved: the loop writes without checks.
-    const out = buf;
-    let o = at;
-    for (let k = 0; k < steps.length; k++) {
-      if (k > 0) out[o++] = 0x2c;
-      const prefix = stepPrefix[steps[k]];
-      for (let j = 0; j < prefix.length; j++) out[o++] = prefix[j];
-      const text = formatSampleValue(values[k]);
-      for (let j = 0; j < text.length; j++) out[o++] = text.charCodeAt(j);
-      out[o++] = 0x22;
-      out[o++] = 0x5d;
-    }
-    at = o;
-    ascii(']}');
-  }
-  ascii(TAIL);
+  at = writeAscii(buf, at, TAIL);
   return buf.subarray(0, at);
+}
+
+/** Bytes one series can take at most: `{"metric":…,"values":[…]}` and a comma. */
+export function seriesCapacity(metric: string, points: number, perPoint: number): number {
+  return metric.length * 3 + 24 + points * perPoint;
+}
+
+/** `[<seconds>,"` for each step of the grid, built on first use. */
+export class StepPrefixes {
+  private readonly bytes: (Uint8Array | undefined)[];
+  /** The longest a prefix of this grid can be. */
+  readonly longest: number;
+
+  constructor(private readonly grid: Grid) {
+    this.bytes = new Array(grid.numSteps);
+    const first = `[${stepTime(grid, 0) / 1000},"`.length;
+    const last = `[${stepTime(grid, grid.numSteps - 1) / 1000},"`.length;
+    // Fractions of a second add at most `.` and three digits; a sign, one more.
+    this.longest = Math.max(first, last) + 5;
+  }
+
+  get(step: number): Uint8Array {
+    let b = this.bytes[step];
+    if (b === undefined) {
+      const text = `[${stepTime(this.grid, step) / 1000},"`;
+      b = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i);
+      this.bytes[step] = b;
+    }
+    return b;
+  }
+}
+
+/** Writes one series object at `at` (room reserved by the caller); returns the new end. */
+export function writeSeries(out: Uint8Array, at: number, metric: string, steps: Int32Array, values: Float64Array, prefixes: StepPrefixes): number {
+  at = writeAscii(out, at, '{"metric":');
+  at += utf8.encodeInto(metric, out.subarray(at)).written;
+  at = writeAscii(out, at, ',"values":[');
+  let o = at;
+  for (let k = 0; k < steps.length; k++) {
+    if (k > 0) out[o++] = 0x2c;
+    const prefix = prefixes.get(steps[k]);
+    for (let j = 0; j < prefix.length; j++) out[o++] = prefix[j];
+    const text = formatSampleValue(values[k]);
+    for (let j = 0; j < text.length; j++) out[o++] = text.charCodeAt(j);
+    out[o++] = 0x22;
+    out[o++] = 0x5d;
+  }
+  return writeAscii(out, o, ']}');
+}
+
+function writeAscii(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
 }
 
 const utf8 = new TextEncoder();
@@ -87,14 +139,106 @@ function uninitialized(size: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
-function estimateSize(series: readonly StepSeries[], perPoint: number): number {
-  let points = 0;
-  for (const s of series) points += s.steps.length;
-  return 256 + series.length * 200 + points * perPoint;
+/** The index splitting the series into two runs of about equal points. */
+function halfByPoints(series: readonly StepSeries[], points: number): number {
+  let sum = 0;
+  for (let i = 0; i < series.length; i++) {
+    sum += series[i].steps.length;
+    if (sum * 2 >= points) return i + 1;
+  }
+  return series.length;
 }
 
-function asciiBytes(s: string): Uint8Array {
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
-  return b;
+// ---- the worker ----
+
+/** What the worker gets: its series' samples in shared memory, and where to write. */
+export interface EncodeJob {
+  control: SharedArrayBuffer;
+  steps: SharedArrayBuffer;
+  values: SharedArrayBuffer;
+  output: SharedArrayBuffer;
+  counts: number[];
+  metrics: string[];
+  grid: Grid;
+}
+
+/** control[0]: 0 pending, 1 done, 2 failed; control[1]: bytes written. */
+export const JOB_PENDING = 0;
+export const JOB_DONE = 1;
+export const JOB_FAILED = 2;
+
+interface WorkerJob {
+  /** The worker's bytes, or null when it failed or took too long. */
+  wait(): Uint8Array | null;
+}
+
+class EncodeWorker {
+  private ready = false;
+  private broken = false;
+  private readonly worker: Worker;
+
+  constructor() {
+    this.worker = new Worker(new URL('./encode-worker.mjs', import.meta.url));
+    this.worker.on('message', (m: unknown) => {
+      if (m === 'ready') this.ready = true;
+    });
+    this.worker.on('error', () => (this.broken = true));
+    this.worker.on('exit', () => (this.broken = true));
+    // After the listeners (adding one refs the worker again): it never keeps the process alive.
+    this.worker.unref();
+  }
+
+  get usable(): boolean {
+    return this.ready && !this.broken;
+  }
+
+  start(series: readonly StepSeries[], metrics: string[], from: number, grid: Grid, perPoint: number): WorkerJob {
+    let points = 0;
+    let capacity = 0;
+    for (let i = from; i < series.length; i++) {
+      points += series[i].steps.length;
+      capacity += seriesCapacity(metrics[i], series[i].steps.length, perPoint);
+    }
+    const control = new SharedArrayBuffer(8);
+    const steps = new SharedArrayBuffer(points * 4);
+    const values = new SharedArrayBuffer(points * 8);
+    const stepView = new Int32Array(steps);
+    const valueView = new Float64Array(values);
+    const counts: number[] = [];
+    let o = 0;
+    for (let i = from; i < series.length; i++) {
+      stepView.set(series[i].steps, o);
+      valueView.set(series[i].values, o);
+      o += series[i].steps.length;
+      counts.push(series[i].steps.length);
+    }
+    const output = new SharedArrayBuffer(capacity);
+    const job: EncodeJob = { control, steps, values, output, counts, metrics: metrics.slice(from), grid };
+    this.worker.postMessage(job);
+    const state = new Int32Array(control);
+    return {
+      wait: () => {
+        Atomics.wait(state, 0, JOB_PENDING, WORKER_WAIT_MS);
+        if (Atomics.load(state, 0) !== JOB_DONE) {
+          // A worker that failed or hung is not asked again.
+          this.broken = true;
+          return null;
+        }
+        return new Uint8Array(output, 0, Atomics.load(state, 1));
+      },
+    };
+  }
+}
+
+let sharedWorker: EncodeWorker | null = null;
+
+/** The encode worker once it is ready; the first call starts it (and gets null). */
+function encodeWorker(): EncodeWorker | null {
+  sharedWorker ??= new EncodeWorker();
+  return sharedWorker.usable ? sharedWorker : null;
+}
+
+/** Starts the worker ahead of the first large answer (e.g. when the routes are registered); true once it is ready. */
+export function warmUpEncodeWorker(): boolean {
+  return encodeWorker() !== null;
 }

@@ -26,8 +26,8 @@ export type QueryResult =
  * MarshalValue): shortest round-trip digits, exponent form below 1e-6 and from 1e21 on.
  */
 export function formatSampleValue(v: number): string {
-  // The common case first: an integer prints as Number#toString prints it (but -0 keeps its sign).
-  if (Number.isInteger(v) && v < 1e21 && v > -1e21 && (v !== 0 || !Object.is(v, -0))) return String(v);
+  // The common case first: on [1e-6, 1e21) Number#toString prints the same shortest digits in plain notation.
+  if ((v >= 1e-6 && v < 1e21) || (v <= -1e-6 && v > -1e21)) return String(v);
   const abs = Math.abs(v);
   return goFormatFloat(v, abs !== 0 && (abs < 1e-6 || abs >= 1e21) ? 'e' : 'f');
 }

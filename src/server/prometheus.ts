@@ -31,7 +31,7 @@ import { ApiError } from '../telemetry/errors.ts';
 import type { Server } from './app.ts';
 import { prometheusErrorFormat, type Method, type RouteHandler, type RouteRequest, type RouteResponse } from './http.ts';
 import { STRATA_VERSION } from './version.ts';
-import { encodeMatrixResponse, encodeQueryResponse } from '../promql/result-json.ts';
+import { encodeMatrixResponse, encodeQueryResponse, warmUpEncodeWorker } from '../promql/result-json.ts';
 
 export interface PrometheusContext {
   store: MetricStore;
@@ -65,6 +65,8 @@ const MAX_TIME_TEXT = '292277025-08-18T07:12:54.999999999Z';
 
 export function registerPrometheusRoutes(server: Server, ctx: PrometheusContext): void {
   const source = new StoreSource(ctx.store);
+  // The second writer of large answers (result-json.ts) starts now, not with the first one.
+  warmUpEncodeWorker();
   const maxPoints = ctx.maxPointsPerSeries === undefined ? MAX_POINTS_PER_SERIES : BigInt(ctx.maxPointsPerSeries);
   const nowMs = () => Math.floor(ctx.store.clock() / 1000);
 

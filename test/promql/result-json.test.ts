@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { goFormatFloat } from '../../src/promql/gostrconv.ts';
 import { labelsKey, type Labels } from '../../src/promql/labels.ts';
 import { formatSampleValue, sortByLabels, stepMatrixResult } from '../../src/promql/result.ts';
-import { encodeMatrixResponse, encodeQueryResponse } from '../../src/promql/result-json.ts';
+import { encodeMatrixResponse, encodeQueryResponse, ENCODE_STATS, PARALLEL_MIN_POINTS, warmUpEncodeWorker } from '../../src/promql/result-json.ts';
 import type { Grid, StepSeries } from '../../src/promql/vector.ts';
 
 /** jsonutil.MarshalValue as written from Go's definition, without fast paths. */
@@ -64,5 +64,26 @@ describe('encodeMatrixResponse', () => {
     const series: StepSeries[] = [{ labels: [{ name: 'x', value: 'é'.repeat(5000) }], key: 'k', steps, values: new Float64Array(grid.numSteps).fill(-1.2345678901234567e-100) }];
     const ours = Buffer.from(encodeMatrixResponse(series, grid)).toString('utf8');
     expect(ours).toBe(encodeQueryResponse(stepMatrixResult(series, grid)));
+  });
+
+  it('writes large matrices with the worker thread, to the same bytes', async () => {
+    const deadline = Date.now() + 30_000;
+    while (!warmUpEncodeWorker()) {
+      if (Date.now() > deadline) throw new Error('encode worker not ready after 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const big: Grid = { startMs: 1_709_294_400_000, stepMs: 60_000, numSteps: 721 };
+    const n = Math.ceil((PARALLEL_MIN_POINTS * 1.5) / big.numSteps);
+    const steps = Int32Array.from({ length: big.numSteps }, (_, i) => i);
+    let seed = 1;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const series: StepSeries[] = Array.from({ length: n }, (_, i) => {
+      const labels: Labels = [{ name: 'i', value: String(i).padStart(4, '0') }, { name: 'z', value: 'ü' }];
+      return { labels, key: labelsKey(labels), steps: i % 7 ? steps : steps.filter((s) => s % 3 === 0), values: Float64Array.from(steps, () => (random() - 0.3) * 10 ** Math.floor(random() * 30 - 10)) };
+    });
+    const before = ENCODE_STATS.parallel;
+    const ours = Buffer.from(encodeMatrixResponse(series, big)).toString('utf8');
+    expect(ENCODE_STATS.parallel).toBe(before + 1);
+    expect(ours).toBe(encodeQueryResponse(stepMatrixResult(series, big)));
   });
 });
