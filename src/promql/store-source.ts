@@ -23,10 +23,14 @@
  * Prometheus TSDB keeps one sample per timestamp. Expired samples are never returned.
  *
  * Reading. One postings selection per selector, then one pass per series over its slices
- * (sealed segments in seal order, then the head), copied into one preallocated pair of
- * Float64Arrays for the whole selection. Slices arrive time-ordered unless samples were
- * written out of order across seals: the copy detects that and then sorts (stably, so the
- * last written still wins).
+ * (sealed segments in seal order, then the head). A series that is one slice of a sealed
+ * segment is handed out in place: a view of the segment's values and of its times in
+ * milliseconds, which are computed once per segment and cached (256 MiB by default, least
+ * recently used out first; segments never change, and a dropped segment's entry goes with
+ * it). Other series are copied into one preallocated pair of Float64Arrays for the whole
+ * selection. Slices arrive time-ordered unless samples were written out of order across
+ * seals: the copy detects that and then sorts (stably, so the last written still wins).
+ * The engine never writes into what select() returns.
  */
 import { compileMatcher, type CompiledMatcher, type Matcher } from '../index/matcher.ts';
 import type { SeriesRegistry } from '../index/series.ts';
