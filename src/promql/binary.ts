@@ -3,6 +3,7 @@ import { executionError } from './errors.ts';
 import { dropMetricName, formatLabels, labelsKey, METRIC_NAME, type Label, type Labels } from './labels.ts';
 import { mapVector } from './map-vector.ts';
 import { FAST_PATHS } from './fast-paths.ts';
+import { StepArena } from './step-arena.ts';
 import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
 
 /**
@@ -274,6 +275,7 @@ function oneToOneBySeries(j: Join, rhsOf: Int32Array): StepSeries[] {
   const out: StepSeries[] = [];
   const steps = new Int32Array(j.grid.numSteps);
   const values = new Float64Array(j.grid.numSteps);
+  const arena = new StepArena();
   for (let l = 0; l < j.lhs.length; l++) {
     const r = rhsOf[l];
     if (r < 0) continue;
@@ -302,7 +304,7 @@ function oneToOneBySeries(j: Join, rhsOf: Int32Array): StepSeries[] {
     }
     if (n === 0) continue;
     const labels = labelsOf.labelsFor(a.labels);
-    out.push({ labels, key: labelsKey(labels), steps: steps.slice(0, n), values: values.slice(0, n) });
+    out.push({ labels, key: labelsKey(labels), ...arena.take(steps, values, n) });
   }
   return out;
 }

@@ -9,4 +9,6 @@ export const FAST_PATHS = {
   seriesMajorAggregation: true,
   /** One-to-one vector matching pair by pair when no signature repeats (binary.ts). */
   oneToOneBySeries: true,
+  /** Large answers and range-function loops split with the helper thread (helper.ts). */
+  helperThread: true,
 };

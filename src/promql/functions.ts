@@ -4,8 +4,9 @@ import { histogramQuantile } from './histogram-quantile.ts';
 import { dropMetricName, labelsKey, type Labels } from './labels.ts';
 import { mapVector } from './map-vector.ts';
 import { RANGE_FUNCTIONS, type RangeFunction, type Window } from './range-functions.ts';
-import { RANGE_LOOPS, type RangeLoopInput } from './range-loops.ts';
+import { evalRangeLoops, RANGE_LOOPS } from './range-loops.ts';
 import { FAST_PATHS } from './fast-paths.ts';
+import { StepArena } from './step-arena.ts';
 import { absentLabels, labelJoin, labelReplace, onesAt } from './label-functions.ts';
 import { fetchRangeSeries, selectInstantVector } from './selectors.ts';
 import type { SampleSource } from './source.ts';
@@ -177,19 +178,18 @@ function rangeFunctionSeries(call: Call, matrixArg: number, ctx: CallContext, fn
   const out: StepSeries[] = [];
   const steps = new Int32Array(grid.numSteps);
   const values = new Float64Array(grid.numSteps);
+  const arena = new StepArena();
   const loop = scalarArgs.length === 0 && FAST_PATHS.rangeLoops ? RANGE_LOOPS[call.func] : undefined;
   if (loop) {
-    const input: RangeLoopInput = {
-      t: new Float64Array(0), v: values, firstEnd: stepTime(grid, 0) - offset, stepMs: grid.stepMs,
-      numSteps: grid.numSteps, rangeMs: ms.rangeMs, outSteps: steps, outValues: values,
-    };
-    for (const s of fetchRangeSeries(ctx.source, ms, grid)) {
-      input.t = s.timestamps;
-      input.v = s.values;
-      const n = loop(input);
-      if (n === 0) continue;
+    const fetched = fetchRangeSeries(ctx.source, ms, grid);
+    const params = { firstEnd: stepTime(grid, 0) - offset, stepMs: grid.stepMs, numSteps: grid.numSteps, rangeMs: ms.rangeMs };
+    const results = evalRangeLoops(call.func, fetched.map((s) => ({ t: s.timestamps, v: s.values })), params, arena);
+    for (let i = 0; i < fetched.length; i++) {
+      const r = results[i];
+      if (r === null) continue;
+      const s = fetched[i];
       const labels = relabel(s.labels);
-      out.push({ labels, key: labels === s.labels ? s.key : labelsKey(labels), steps: steps.slice(0, n), values: values.slice(0, n) });
+      out.push({ labels, key: labels === s.labels ? s.key : labelsKey(labels), steps: r.steps, values: r.values });
     }
     return out;
   }
@@ -220,7 +220,7 @@ function rangeFunctionSeries(call: Call, matrixArg: number, ctx: CallContext, fn
     }
     if (n === 0) continue;
     const labels = relabel(s.labels);
-    out.push({ labels, key: labels === s.labels ? s.key : labelsKey(labels), steps: steps.slice(0, n), values: values.slice(0, n) });
+    out.push({ labels, key: labels === s.labels ? s.key : labelsKey(labels), ...arena.take(steps, values, n) });
   }
   return out;
 }

@@ -9,6 +9,9 @@
  * Each loop writes the steps with a value into outSteps/outValues and returns how many.
  * Step k's window is [end_k - range, end_k] with end_k = firstEnd + k * stepMs.
  */
+import { FAST_PATHS } from './fast-paths.ts';
+import { helper, HELPER_STATS, newControl, sharedScratch, type HelperJob, type Pending } from './helper.ts';
+import type { StepArena } from './step-arena.ts';
 
 export interface RangeLoopInput {
   t: Float64Array;
@@ -256,4 +259,143 @@ function extremeOverTimeLoop(x: RangeLoopInput, isMax: boolean): number {
     n++;
   }
   return n;
+}
+
+// ---- whole selections, split with the helper thread ----
+
+export interface RangeParams {
+  firstEnd: number;
+  stepMs: number;
+  numSteps: number;
+  rangeMs: number;
+}
+
+/** Selections with fewer samples are evaluated on this thread alone. */
+export const PARALLEL_MIN_SAMPLES = 300_000;
+/** Series × steps above which the helper's output would take too much shared memory. */
+const PARALLEL_MAX_CELLS = 8_000_000;
+
+/**
+ * The range function `name` (a RANGE_LOOPS key) over every series: for each, its steps
+ * and values (views into `arena`), or null when it has none. Large selections are split by
+ * samples: this thread takes the first part, the helper thread (helper.ts) the rest.
+ */
+export function evalRangeLoops(
+  name: string, series: readonly { t: Float64Array; v: Float64Array }[], p: RangeParams, arena: StepArena,
+): ({ steps: Int32Array; values: Float64Array } | null)[] {
+  const loop = RANGE_LOOPS[name];
+  let samples = 0;
+  for (const s of series) samples += s.t.length;
+  let split = series.length;
+  let pending: { job: RangeJob; wait: Pending } | null = null;
+  const h = FAST_PATHS.helperThread && samples >= PARALLEL_MIN_SAMPLES && series.length * p.numSteps <= PARALLEL_MAX_CELLS ? helper() : null;
+  if (h) {
+    let sum = 0;
+    split = 0;
+    while (split < series.length && sum * 2 < samples) sum += series[split++].t.length;
+    if (split < series.length) {
+      const job = rangeJob(name, series, split, p);
+      pending = { job, wait: h.submit(job) };
+    }
+  }
+  const out: ({ steps: Int32Array; values: Float64Array } | null)[] = new Array(series.length).fill(null);
+  const steps = new Int32Array(p.numSteps);
+  const values = new Float64Array(p.numSteps);
+  const input: RangeLoopInput = { ...p, t: new Float64Array(0), v: values, outSteps: steps, outValues: values };
+  const local = (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      input.t = series[i].t;
+      input.v = series[i].v;
+      const n = loop(input);
+      if (n > 0) out[i] = arena.take(steps, values, n);
+    }
+  };
+  local(0, split);
+  if (pending) {
+    if (pending.wait.wait()) {
+      HELPER_STATS.range++;
+      const { outSteps, outValues, outCounts } = pending.job;
+      const stepView = new Int32Array(outSteps);
+      const valueView = new Float64Array(outValues);
+      const counts = new Int32Array(outCounts, 0, pending.job.count);
+      for (let i = split; i < series.length; i++) {
+        const k = i - split;
+        const n = counts[k];
+        if (n > 0) {
+          const at = k * p.numSteps;
+          out[i] = arena.take(stepView.subarray(at, at + n), valueView.subarray(at, at + n), n);
+        }
+      }
+    } else {
+      local(split, series.length);
+    }
+  } else if (split < series.length) {
+    local(split, series.length);
+  }
+  return out;
+}
+
+/** The helper's part of a range-function evaluation, in shared memory. */
+export interface RangeJob extends HelperJob {
+  kind: 'range';
+  name: string;
+  params: RangeParams;
+  t: SharedArrayBuffer;
+  v: SharedArrayBuffer;
+  /** Series k's samples are [offsets[k], offsets[k + 1]). */
+  offsets: SharedArrayBuffer;
+  /** Series in the job (the buffers may be larger). */
+  count: number;
+  /** Series k writes at k × numSteps. */
+  outSteps: SharedArrayBuffer;
+  outValues: SharedArrayBuffer;
+  outCounts: SharedArrayBuffer;
+}
+
+function rangeJob(name: string, series: readonly { t: Float64Array; v: Float64Array }[], from: number, params: RangeParams): RangeJob {
+  const m = series.length - from;
+  let samples = 0;
+  for (let i = from; i < series.length; i++) samples += series[i].t.length;
+  const t = sharedScratch('range.t', samples * 8);
+  const v = sharedScratch('range.v', samples * 8);
+  const offsets = sharedScratch('range.offsets', (m + 1) * 4);
+  const tView = new Float64Array(t, 0, samples);
+  const vView = new Float64Array(v, 0, samples);
+  const offsetView = new Int32Array(offsets, 0, m + 1);
+  let o = 0;
+  for (let k = 0; k < m; k++) {
+    const s = series[from + k];
+    offsetView[k] = o;
+    tView.set(s.t, o);
+    vView.set(s.v, o);
+    o += s.t.length;
+  }
+  offsetView[m] = o;
+  return {
+    kind: 'range', control: newControl(), name, params, t, v, offsets, count: m,
+    outSteps: sharedScratch('range.outSteps', m * params.numSteps * 4),
+    outValues: sharedScratch('range.outValues', m * params.numSteps * 8),
+    outCounts: sharedScratch('range.outCounts', m * 4),
+  };
+}
+
+/** Runs a range job on the helper thread. */
+export function runRangeJob(job: RangeJob): number {
+  const loop = RANGE_LOOPS[job.name];
+  const t = new Float64Array(job.t);
+  const v = new Float64Array(job.v);
+  const offsets = new Int32Array(job.offsets);
+  const outSteps = new Int32Array(job.outSteps);
+  const outValues = new Float64Array(job.outValues);
+  const counts = new Int32Array(job.outCounts, 0, job.count);
+  const T = job.params.numSteps;
+  const input: RangeLoopInput = { ...job.params, t, v, outSteps, outValues };
+  for (let k = 0; k < counts.length; k++) {
+    input.t = t.subarray(offsets[k], offsets[k + 1]);
+    input.v = v.subarray(offsets[k], offsets[k + 1]);
+    input.outSteps = outSteps.subarray(k * T, (k + 1) * T);
+    input.outValues = outValues.subarray(k * T, (k + 1) * T);
+    counts[k] = loop(input);
+  }
+  return 0;
 }

@@ -9,12 +9,13 @@
  * rangeQuery's QueryResult.
  *
  * Large matrices are written by two threads: this one writes the first half of the series
- * while a worker (encode-worker.ts) writes the second half into shared memory; this thread
- * then waits for it (Atomics.wait: the call stays synchronous) and appends its bytes.
- * Printing numbers is most of the cost of a big answer, and it splits evenly. Without a
- * ready worker (not started yet, crashed, too slow) this thread writes everything itself.
+ * while the helper thread (helper.ts) writes the second half into shared memory; this
+ * thread then waits for it (the call stays synchronous) and appends its bytes. Printing
+ * numbers is most of the cost of a big answer, and it splits evenly. Without a ready
+ * helper this thread writes everything itself.
  */
-import { Worker } from 'node:worker_threads';
+import { FAST_PATHS } from './fast-paths.ts';
+import { helper, HELPER_STATS, newControl, sharedScratch, type HelperJob, type Pending } from './helper.ts';
 import { labelsToRecord } from './labels.ts';
 import { formatSampleValue, type QueryResult } from './result.ts';
 import { stepTime, type Grid, type StepSeries } from './vector.ts';
@@ -27,12 +28,8 @@ const HEAD = '{"status":"success","data":{"resultType":"matrix","result":[';
 const TAIL = ']}}';
 /** The longest value formatSampleValue prints (e.g. `-0.0000012345678901234567`). */
 const MAX_VALUE_CHARS = 25;
-/** How many answers the worker helped write (for tests and curiosity). */
-export const ENCODE_STATS = { parallel: 0 };
 /** Matrices with fewer points are written by this thread alone. */
 export const PARALLEL_MIN_POINTS = 60_000;
-/** How long to wait for the worker's half before writing it here instead. */
-const WORKER_WAIT_MS = 30_000;
 
 /** The answer to a range query: its series (ordered by label set) over its grid. */
 export function encodeMatrixResponse(series: readonly StepSeries[], grid: Grid): Uint8Array {
@@ -47,13 +44,11 @@ export function encodeMatrixResponse(series: readonly StepSeries[], grid: Grid):
   let at = writeAscii(buf, 0, HEAD);
 
   let split = series.length;
-  let job: WorkerJob | null = null;
-  if (points >= PARALLEL_MIN_POINTS) {
-    const worker = encodeWorker();
-    if (worker) {
-      split = halfByPoints(series, points);
-      job = worker.start(series, metrics, split, grid, perPoint);
-    }
+  let job: EncodeWaiter | null = null;
+  const h = points >= PARALLEL_MIN_POINTS && FAST_PATHS.helperThread ? helper() : null;
+  if (h) {
+    split = halfByPoints(series, points);
+    job = startEncode(h, series, metrics, split, grid, perPoint);
   }
   for (let i = 0; i < split; i++) {
     if (i > 0) buf[at++] = 0x2c;
@@ -63,7 +58,6 @@ export function encodeMatrixResponse(series: readonly StepSeries[], grid: Grid):
     const theirs = job?.wait() ?? null;
     if (split > 0) buf[at++] = 0x2c;
     if (theirs) {
-      ENCODE_STATS.parallel++;
       buf.set(theirs, at);
       at += theirs.length;
     } else {
@@ -149,11 +143,11 @@ function halfByPoints(series: readonly StepSeries[], points: number): number {
   return series.length;
 }
 
-// ---- the worker ----
+// ---- the helper's half ----
 
-/** What the worker gets: its series' samples in shared memory, and where to write. */
-export interface EncodeJob {
-  control: SharedArrayBuffer;
+/** What the helper thread gets to write: its series' samples in shared memory, and where to write. */
+export interface EncodeJob extends HelperJob {
+  kind: 'encode';
   steps: SharedArrayBuffer;
   values: SharedArrayBuffer;
   output: SharedArrayBuffer;
@@ -162,83 +156,57 @@ export interface EncodeJob {
   grid: Grid;
 }
 
-/** control[0]: 0 pending, 1 done, 2 failed; control[1]: bytes written. */
-export const JOB_PENDING = 0;
-export const JOB_DONE = 1;
-export const JOB_FAILED = 2;
-
-interface WorkerJob {
-  /** The worker's bytes, or null when it failed or took too long. */
+interface EncodeWaiter {
+  /** The helper's bytes, or null when it failed or took too long. */
   wait(): Uint8Array | null;
 }
 
-class EncodeWorker {
-  private ready = false;
-  private broken = false;
-  private readonly worker: Worker;
-
-  constructor() {
-    this.worker = new Worker(new URL('./encode-worker.mjs', import.meta.url));
-    this.worker.on('message', (m: unknown) => {
-      if (m === 'ready') this.ready = true;
-    });
-    this.worker.on('error', () => (this.broken = true));
-    this.worker.on('exit', () => (this.broken = true));
-    // After the listeners (adding one refs the worker again): it never keeps the process alive.
-    this.worker.unref();
+function startEncode(
+  h: { submit(job: HelperJob): Pending }, series: readonly StepSeries[], metrics: string[], from: number, grid: Grid, perPoint: number,
+): EncodeWaiter {
+  let points = 0;
+  let capacity = 0;
+  for (let i = from; i < series.length; i++) {
+    points += series[i].steps.length;
+    capacity += seriesCapacity(metrics[i], series[i].steps.length, perPoint);
   }
-
-  get usable(): boolean {
-    return this.ready && !this.broken;
+  const steps = sharedScratch('encode.steps', points * 4);
+  const values = sharedScratch('encode.values', points * 8);
+  const stepView = new Int32Array(steps, 0, points);
+  const valueView = new Float64Array(values, 0, points);
+  const counts: number[] = [];
+  let o = 0;
+  for (let i = from; i < series.length; i++) {
+    stepView.set(series[i].steps, o);
+    valueView.set(series[i].values, o);
+    o += series[i].steps.length;
+    counts.push(series[i].steps.length);
   }
-
-  start(series: readonly StepSeries[], metrics: string[], from: number, grid: Grid, perPoint: number): WorkerJob {
-    let points = 0;
-    let capacity = 0;
-    for (let i = from; i < series.length; i++) {
-      points += series[i].steps.length;
-      capacity += seriesCapacity(metrics[i], series[i].steps.length, perPoint);
-    }
-    const control = new SharedArrayBuffer(8);
-    const steps = new SharedArrayBuffer(points * 4);
-    const values = new SharedArrayBuffer(points * 8);
-    const stepView = new Int32Array(steps);
-    const valueView = new Float64Array(values);
-    const counts: number[] = [];
-    let o = 0;
-    for (let i = from; i < series.length; i++) {
-      stepView.set(series[i].steps, o);
-      valueView.set(series[i].values, o);
-      o += series[i].steps.length;
-      counts.push(series[i].steps.length);
-    }
-    const output = new SharedArrayBuffer(capacity);
-    const job: EncodeJob = { control, steps, values, output, counts, metrics: metrics.slice(from), grid };
-    this.worker.postMessage(job);
-    const state = new Int32Array(control);
-    return {
-      wait: () => {
-        Atomics.wait(state, 0, JOB_PENDING, WORKER_WAIT_MS);
-        if (Atomics.load(state, 0) !== JOB_DONE) {
-          // A worker that failed or hung is not asked again.
-          this.broken = true;
-          return null;
-        }
-        return new Uint8Array(output, 0, Atomics.load(state, 1));
-      },
-    };
-  }
+  const output = sharedScratch('encode.output', capacity);
+  const job: EncodeJob = { kind: 'encode', control: newControl(), steps, values, output, counts, metrics: metrics.slice(from), grid };
+  const pending = h.submit(job);
+  return {
+    wait: () => {
+      if (!pending.wait()) return null;
+      HELPER_STATS.encode++;
+      return new Uint8Array(output, 0, pending.result());
+    },
+  };
 }
 
-let sharedWorker: EncodeWorker | null = null;
-
-/** The encode worker once it is ready; the first call starts it (and gets null). */
-function encodeWorker(): EncodeWorker | null {
-  sharedWorker ??= new EncodeWorker();
-  return sharedWorker.usable ? sharedWorker : null;
-}
-
-/** Starts the worker ahead of the first large answer (e.g. when the routes are registered); true once it is ready. */
-export function warmUpEncodeWorker(): boolean {
-  return encodeWorker() !== null;
+/** The helper's half of an encode job: its series, comma-separated; returns the bytes written. */
+export function runEncodeJob(job: EncodeJob): number {
+  const out = new Uint8Array(job.output);
+  const steps = new Int32Array(job.steps);
+  const values = new Float64Array(job.values);
+  const prefixes = new StepPrefixes(job.grid);
+  let at = 0;
+  let o = 0;
+  for (let i = 0; i < job.counts.length; i++) {
+    const n = job.counts[i];
+    if (i > 0) out[at++] = 0x2c;
+    at = writeSeries(out, at, job.metrics[i], steps.subarray(o, o + n), values.subarray(o, o + n), prefixes);
+    o += n;
+  }
+  return at;
 }

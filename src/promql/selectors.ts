@@ -1,6 +1,7 @@
 import type { MatrixSelector, VectorSelector } from './ast.ts';
 import { compareLabels, labelsFromRecord, labelsKey, type Labels } from './labels.ts';
 import type { SampleSource } from './source.ts';
+import { StepArena } from './step-arena.ts';
 import { stepTime, type Grid, type RangeSeries, type StepSeries } from './vector.ts';
 
 /** A selected series with its label set in our form. */
@@ -42,6 +43,7 @@ export function selectInstantVector(
   const out: StepSeries[] = [];
   const steps = new Int32Array(grid.numSteps);
   const values = new Float64Array(grid.numSteps);
+  const arena = new StepArena();
   for (const s of fetchSeries(source, sel, first - lookbackMs, last)) {
     const ts = s.timestamps;
     let n = 0;
@@ -55,7 +57,7 @@ export function selectInstantVector(
         n++;
       }
     }
-    if (n > 0) out.push({ labels: s.labels, key: s.key, steps: steps.slice(0, n), values: values.slice(0, n) });
+    if (n > 0) out.push({ labels: s.labels, key: s.key, ...arena.take(steps, values, n) });
   }
   return out;
 }

@@ -31,7 +31,8 @@ import { ApiError } from '../telemetry/errors.ts';
 import type { Server } from './app.ts';
 import { prometheusErrorFormat, type Method, type RouteHandler, type RouteRequest, type RouteResponse } from './http.ts';
 import { STRATA_VERSION } from './version.ts';
-import { encodeMatrixResponse, encodeQueryResponse, warmUpEncodeWorker } from '../promql/result-json.ts';
+import { encodeMatrixResponse, encodeQueryResponse } from '../promql/result-json.ts';
+import { warmUpHelper } from '../promql/helper.ts';
 
 export interface PrometheusContext {
   store: MetricStore;
@@ -65,8 +66,8 @@ const MAX_TIME_TEXT = '292277025-08-18T07:12:54.999999999Z';
 
 export function registerPrometheusRoutes(server: Server, ctx: PrometheusContext): void {
   const source = new StoreSource(ctx.store);
-  // The second writer of large answers (result-json.ts) starts now, not with the first one.
-  warmUpEncodeWorker();
+  // The engine's helper thread (helper.ts) starts now, not with the first heavy query.
+  warmUpHelper();
   const maxPoints = ctx.maxPointsPerSeries === undefined ? MAX_POINTS_PER_SERIES : BigInt(ctx.maxPointsPerSeries);
   const nowMs = () => Math.floor(ctx.store.clock() / 1000);
 

@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PromQLError, rangeQuery, instantQuery, type QueryResult } from '../../src/promql/engine.ts';
 import { FAST_PATHS } from '../../src/promql/fast-paths.ts';
 import { ArraySource, type SeriesData } from '../../src/promql/source.ts';
+import { HELPER_STATS, warmUpHelper } from '../../src/promql/helper.ts';
+import { PARALLEL_MIN_SAMPLES } from '../../src/promql/range-loops.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -84,7 +86,7 @@ function assertSame(fast: Outcome, general: Outcome, tolerant: boolean): void {
 }
 
 afterEach(() => {
-  FAST_PATHS.rangeLoops = FAST_PATHS.seriesMajorAggregation = FAST_PATHS.oneToOneBySeries = true;
+  FAST_PATHS.rangeLoops = FAST_PATHS.seriesMajorAggregation = FAST_PATHS.oneToOneBySeries = FAST_PATHS.helperThread = true;
 });
 
 const QUERIES: [string, boolean][] = [
@@ -120,5 +122,34 @@ describe('fast paths equal the general paths', () => {
       }),
       { numRuns: Number(process.env.FAST_PATH_RUNS ?? 150) },
     );
+  });
+});
+
+describe('the helper thread', () => {
+  it('evaluates part of a large selection to the same answer', async () => {
+    const deadline = Date.now() + 30_000;
+    while (!warmUpHelper()) {
+      if (Date.now() > deadline) throw new Error('helper thread not ready after 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    let seed = 3;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const perSeries = 1500;
+    const count = Math.ceil((PARALLEL_MIN_SAMPLES * 1.2) / perSeries);
+    const series: SeriesData[] = Array.from({ length: count }, (_, i) => {
+      let v = 0;
+      const times = Float64Array.from({ length: perSeries }, (_, k) => T0 + k * 15_000 + (i % 15) * 1000);
+      return { labels: { __name__: 'm', i: String(i), job: `j${i % 4}` }, timestamps: times, values: Float64Array.from(times, () => (v = random() < 0.01 ? 0 : v + random() * 10)) };
+    });
+    const src = new ArraySource(series);
+    for (const query of ['rate(m[5m])', 'sum by (job) (increase(m[2m]))', 'max_over_time(m[90s])', 'avg_over_time(m[10m])']) {
+      const before = HELPER_STATS.range;
+      const withHelper = rangeQuery(src, query, T0, T0 + perSeries * 15_000, 60_000);
+      expect(HELPER_STATS.range, query).toBe(before + 1);
+      FAST_PATHS.helperThread = false;
+      const alone = rangeQuery(src, query, T0, T0 + perSeries * 15_000, 60_000);
+      FAST_PATHS.helperThread = true;
+      expect(withHelper, query).toEqual(alone);
+    }
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { goFormatFloat } from '../../src/promql/gostrconv.ts';
 import { labelsKey, type Labels } from '../../src/promql/labels.ts';
 import { formatSampleValue, sortByLabels, stepMatrixResult } from '../../src/promql/result.ts';
-import { encodeMatrixResponse, encodeQueryResponse, ENCODE_STATS, PARALLEL_MIN_POINTS, warmUpEncodeWorker } from '../../src/promql/result-json.ts';
+import { HELPER_STATS, warmUpHelper } from '../../src/promql/helper.ts';
+import { encodeMatrixResponse, encodeQueryResponse, PARALLEL_MIN_POINTS } from '../../src/promql/result-json.ts';
 import type { Grid, StepSeries } from '../../src/promql/vector.ts';
 
 /** jsonutil.MarshalValue as written from Go's definition, without fast paths. */
@@ -68,7 +69,7 @@ describe('encodeMatrixResponse', () => {
 
   it('writes large matrices with the worker thread, to the same bytes', async () => {
     const deadline = Date.now() + 30_000;
-    while (!warmUpEncodeWorker()) {
+    while (!warmUpHelper()) {
       if (Date.now() > deadline) throw new Error('encode worker not ready after 30 s');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -81,9 +82,9 @@ describe('encodeMatrixResponse', () => {
       const labels: Labels = [{ name: 'i', value: String(i).padStart(4, '0') }, { name: 'z', value: 'ü' }];
       return { labels, key: labelsKey(labels), steps: i % 7 ? steps : steps.filter((s) => s % 3 === 0), values: Float64Array.from(steps, () => (random() - 0.3) * 10 ** Math.floor(random() * 30 - 10)) };
     });
-    const before = ENCODE_STATS.parallel;
+    const before = HELPER_STATS.encode;
     const ours = Buffer.from(encodeMatrixResponse(series, big)).toString('utf8');
-    expect(ENCODE_STATS.parallel).toBe(before + 1);
+    expect(HELPER_STATS.encode).toBe(before + 1);
     expect(ours).toBe(encodeQueryResponse(stepMatrixResult(series, big)));
   });
 });

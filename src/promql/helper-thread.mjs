@@ -2,4 +2,4 @@
 // runs under tsx (vitest workers and plain node do not).
 import { tsImport } from 'tsx/esm/api';
 
-await tsImport('./encode-worker.ts', import.meta.url);
+await tsImport('./helper-thread.ts', import.meta.url);
