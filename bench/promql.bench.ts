@@ -4,7 +4,7 @@
  * 5,000 series × 12 h at a 30 s scrape interval, 7.2 M samples) and asked the same fixed
  * query set over the whole 12 h at a 60 s step (721 points per series), in the same run.
  *
- * Requests are sequential (one connection, keep-alive); each query is sent once per engine
+ * Requests are sequential (one connection, keep-alive); each query is sent twice per engine
  * to warm up, then `runs` rounds, the engines taking turns within a round; the figure is
  * the median latency (request sent -> last byte received) per query and engine, and the
  * geometric mean of the medians per engine. Before timing, every engine's answer is
@@ -54,6 +54,8 @@ interface QueryRow {
   firstByteMedians: Record<string, number>;
   /** Every timed run, ms, per engine. */
   runs: Record<string, number[]>;
+  /** strata's answer equals Prometheus' (label sets, times, values within 1e-9); null without both. */
+  matchesPrometheus: boolean | null;
 }
 
 export async function runPromqlBench(options: PromqlBenchOptions = optionsFromArgv()): Promise<BenchRow[]> {
@@ -93,17 +95,27 @@ export async function runPromqlBench(options: PromqlBenchOptions = optionsFromAr
 async function benchQuery(engines: Engine[], w: BenchWorkload, query: string, runs: number): Promise<QueryRow> {
   const params = new URLSearchParams({ query, start: String(w.startMs / 1000), end: String(w.endMs / 1000), step: String(STEP_SECONDS) });
   const url = (e: Engine) => `${e.url}/api/v1/query_range?${params}`;
-  // Warm-up, and the answers compared: same series and point counts everywhere.
+  // Warm-up, and the answers compared: same series and point counts everywhere, and
+  // strata's values within 1e-9 of Prometheus' (VictoriaMetrics computes rate and friends
+  // its own way, so only its shape is compared).
   let reference: { series: number; points: number } | null = null;
+  const bodies = new Map<string, Buffer>();
   for (const e of engines) {
     const answer = await timedGet(url(e));
     if (answer.status !== 200) throw new Error(`${e.name}: ${query}: HTTP ${answer.status}: ${answer.body.toString().slice(0, 300)}`);
+    bodies.set(e.name, answer.body);
     const shape = resultShape(answer.body);
     if (!reference) reference = shape;
     else if (shape.series !== reference.series || shape.points !== reference.points) {
       log(`note: ${e.name} answers ${query} with ${shape.series} series / ${shape.points} points, ${engines[0].name} with ${reference.series} / ${reference.points}`);
     }
   }
+  const ours = bodies.get('strata');
+  const prometheus = [...bodies].find(([name]) => name.startsWith('Prometheus'))?.[1];
+  const matchesPrometheus = ours && prometheus ? sameMatrix(ours, prometheus) : null;
+  if (matchesPrometheus === false) log(`warning: strata and Prometheus answer ${query} differently`);
+  // One more untimed round: JIT-compiled code (strata's) is warm after a couple of calls.
+  for (const e of engines) await timedGet(url(e));
   const times: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e.name, []]));
   const firstByte: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e.name, []]));
   for (let r = 0; r < runs; r++) {
@@ -119,7 +131,7 @@ async function benchQuery(engines: Engine[], w: BenchWorkload, query: string, ru
   const medians = Object.fromEntries(Object.entries(times).map(([name, t]) => [name, round2(median(t))]));
   const firstByteMedians = Object.fromEntries(Object.entries(firstByte).map(([name, t]) => [name, round2(median(t))]));
   log(`${query}: ${Object.entries(medians).map(([n, m]) => `${n} ${m} ms (first byte ${firstByteMedians[n]} ms)`).join(', ')}`);
-  return { query, series: reference?.series ?? 0, points: reference?.points ?? 0, medians, firstByteMedians, runs: times };
+  return { query, series: reference?.series ?? 0, points: reference?.points ?? 0, medians, firstByteMedians, runs: times, matchesPrometheus };
 }
 
 function report(
@@ -145,16 +157,47 @@ function report(
     suite: 'promql',
     machine: machine(),
     workload: { series: w.series.length, hours: w.shape.hours, samples: w.samples, scrapeIntervalSeconds: 30, stepSeconds: STEP_SECONDS },
-    method: `query_range over HTTP, sequential requests on one keep-alive connection; 1 warm-up then ${runs} rounds (engines take turns); median per query`,
+    method: `query_range over HTTP, sequential requests on one keep-alive connection; 2 warm-ups then ${runs} rounds (engines take turns); median per query`,
     engines: Object.fromEntries(engines.map((e) => [e.name, { loadSeconds: e.loadSeconds }])),
     skipped,
-    queries: rows.map((r) => ({ query: r.query, series: r.series, points: r.points, medianMs: r.medians, medianFirstByteMs: r.firstByteMedians, runsMs: r.runs })),
+    queries: rows.map((r) => ({
+      query: r.query, series: r.series, points: r.points, matchesPrometheus: r.matchesPrometheus,
+      medianMs: r.medians, medianFirstByteMs: r.firstByteMedians, runsMs: r.runs,
+    })),
     geometricMeanMs: geomeans,
     table,
     rows: benchRows,
   }, null, 2) + '\n');
   log(`wrote ${file}`);
   return benchRows;
+}
+
+/** Two matrices with the same label sets, times, and values within 1e-9 relative (NaN equal to NaN). */
+function sameMatrix(a: Buffer, b: Buffer): boolean {
+  type Matrix = { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } };
+  const index = (body: Buffer) => {
+    const out = new Map<string, [number, string][]>();
+    for (const s of (JSON.parse(body.toString()) as Matrix).data.result) {
+      out.set(JSON.stringify(Object.entries(s.metric).sort(([x], [y]) => (x < y ? -1 : 1))), s.values);
+    }
+    return out;
+  };
+  const x = index(a);
+  const y = index(b);
+  if (x.size !== y.size) return false;
+  const num = (s: string) => (s === '+Inf' ? Infinity : s === '-Inf' ? -Infinity : Number(s));
+  for (const [key, values] of x) {
+    const other = y.get(key);
+    if (!other || other.length !== values.length) return false;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i][0] !== other[i][0]) return false;
+      const p = num(values[i][1]);
+      const q = num(other[i][1]);
+      if (p === q || (Number.isNaN(p) && Number.isNaN(q))) continue;
+      if (!(Math.abs(p - q) / Math.max(Math.abs(p), Math.abs(q)) <= 1e-9)) return false;
+    }
+  }
+  return true;
 }
 
 /** Series and points of a query_range answer. */

@@ -56,6 +56,11 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
   }
   const resets = resetPrefix;
   const rangeSeconds = durationSeconds(rangeMs);
+  let lastStartGapMs = NaN;
+  let lastEndGapMs = NaN;
+  let lastSampledMs = NaN;
+  let lastCount = -1;
+  let lastFactor = NaN;
   let lo = 0;
   let hi = 0;
   let n = 0;
@@ -75,20 +80,44 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
         prev = v[i];
       }
     }
-    let durationToStart = (t[lo] - start) / 1000;
-    const durationToEnd = (end - t[hi - 1]) / 1000;
-    const sampledInterval = (t[hi - 1] - t[lo]) / 1000;
-    const averageDurationBetweenSamples = sampledInterval / (hi - lo - 1);
+    const startGapMs = t[lo] - start;
+    const endGapMs = end - t[hi - 1];
+    const sampledMs = t[hi - 1] - t[lo];
+    const count = hi - lo;
+    let durationToStart = startGapMs / 1000;
+    const sampledInterval = sampledMs / 1000;
+    let toZero = false;
     if (isCounter && result > 0 && first >= 0) {
       const durationToZero = sampledInterval * (first / result);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
+      if (durationToZero < durationToStart) {
+        durationToStart = durationToZero;
+        toZero = true;
+      }
     }
-    const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
-    let extrapolateToInterval = sampledInterval;
-    extrapolateToInterval += durationToStart < extrapolationThreshold ? durationToStart : averageDurationBetweenSamples / 2;
-    extrapolateToInterval += durationToEnd < extrapolationThreshold ? durationToEnd : averageDurationBetweenSamples / 2;
-    let factor = extrapolateToInterval / sampledInterval;
-    if (isRate) factor /= rangeSeconds;
+    let factor: number;
+    // Regular scrapes give every step the same gaps: the factor is then the previous one
+    // (same inputs, same arithmetic), and its divisions are skipped.
+    if (!toZero && startGapMs === lastStartGapMs && endGapMs === lastEndGapMs && sampledMs === lastSampledMs && count === lastCount) {
+      factor = lastFactor;
+    } else {
+      const durationToEnd = endGapMs / 1000;
+      const averageDurationBetweenSamples = sampledInterval / (count - 1);
+      const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+      let extrapolateToInterval = sampledInterval;
+      extrapolateToInterval += durationToStart < extrapolationThreshold ? durationToStart : averageDurationBetweenSamples / 2;
+      extrapolateToInterval += durationToEnd < extrapolationThreshold ? durationToEnd : averageDurationBetweenSamples / 2;
+      factor = extrapolateToInterval / sampledInterval;
+      if (isRate) factor /= rangeSeconds;
+      if (toZero) {
+        lastCount = -1;
+      } else {
+        lastStartGapMs = startGapMs;
+        lastEndGapMs = endGapMs;
+        lastSampledMs = sampledMs;
+        lastCount = count;
+        lastFactor = factor;
+      }
+    }
     outSteps[n] = step;
     outValues[n] = result * factor;
     n++;

@@ -25,6 +25,8 @@ const seriesArb = fc.array(
     job: fc.constantFrom('a', 'b', 'c'),
     instance: fc.integer({ min: 0, max: 5 }),
     gaps: fc.array(fc.integer({ min: 1, max: 90_000 }), { minLength: 1, maxLength: 60 }),
+    /** Every gap the first one: a regularly scraped series. */
+    regular: fc.boolean(),
     values: fc.array(valueArb, { minLength: 60, maxLength: 60 }),
   }),
   { minLength: 1, maxLength: 8 },
@@ -34,6 +36,7 @@ interface RawSeries {
   job: string;
   instance: number;
   gaps: number[];
+  regular: boolean;
   values: number[];
 }
 
@@ -45,7 +48,8 @@ function source(raw: RawSeries[], metric: string): SeriesData[] {
     if (seen.has(key)) continue;
     seen.add(key);
     let t = T0;
-    const times = r.gaps.map((g) => (t += g));
+    const gaps = r.regular ? Array.from({ length: 60 }, () => 1000 * Math.ceil(r.gaps[0] / 1000)) : r.gaps;
+    const times = gaps.map((g) => (t += g));
     out.push({ labels: { __name__: metric, job: r.job, instance: String(r.instance) }, timestamps: Float64Array.from(times), values: Float64Array.from(times, (_, i) => r.values[i]) });
   }
   return out;
