@@ -36,7 +36,7 @@ const STEP_SECONDS = 60;
 
 export interface PromqlBenchOptions {
   quick?: boolean;
-  /** Timed rounds per query (after one warm-up). */
+  /** Timed rounds per query (after two warm-ups). */
   runs?: number;
   /** Only these engines (names as in `unavailable`). */
   engines?: ('strata' | 'prometheus' | 'victoriametrics')[];

@@ -2,7 +2,8 @@
  * The engines of the PromQL benchmark, each a separate process on a free port with a
  * temporary data directory, loaded with the same samples:
  *
- * - strata: `strata serve` (src/cli.ts through tsx), loaded with msgpack series batches;
+ * - strata: `strata serve` (src/cli.ts through tsx), loaded with msgpack series batches,
+ *   then left to seal its head and write its segments to Parquet before any query;
  * - Prometheus 2.42: a TSDB built by promtool from OpenMetrics text (one block), served;
  * - VictoriaMetrics 1.79: /api/v1/import JSON lines, then /internal/force_flush, with
  *   `-search.disableCache` (no rollup result cache: every run computes).
@@ -49,6 +50,7 @@ export async function startStrata(w: BenchWorkload): Promise<Engine> {
   const child = spawnWithWatchdog(process.execPath, [
     ...nodeFlags, '--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve',
     '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--fsync', 'off', '--log-level', 'warn',
+    '--segment-max-age-ms', '5000',
   ], { cwd: ROOT, stderr: 'inherit' });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -58,6 +60,7 @@ export async function startStrata(w: BenchWorkload): Promise<Engine> {
   try {
     await waitFor(url, '/health', child);
     await loadSeries(url, w.series, { samplesPerBatch: 250_000 });
+    await waitForFlushes(url);
   } catch (e) {
     await stop();
     throw e;
@@ -100,6 +103,23 @@ export async function startVictoriaMetrics(w: BenchWorkload): Promise<Engine> {
     throw e;
   }
   return { name: 'VictoriaMetrics 1.79', url, pid: child.pid!, loadSeconds: secondsSince(started), stop };
+}
+
+/**
+ * After a load strata seals its head (here 5 s after the last rows) and writes the sealed
+ * segments to Parquet in a background thread: wait until the head is empty and no flush is
+ * pending (strata_head_rows, strata_pending_flushes in /metrics), so that work is not timed.
+ */
+async function waitForFlushes(url: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const head = /^strata_head_rows\{table="metrics"\} (\d+)/m.exec(text);
+    const pending = /^strata_pending_flushes (\d+)/m.exec(text);
+    if ((!head || head[1] === '0') && (!pending || pending[1] === '0')) return;
+    if (Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Imported rows become searchable shortly after the flush: wait until all series are. */

@@ -1,9 +1,12 @@
-import type { AggregateExpr } from './ast.ts';
+import type { AggregateExpr, Call, MatrixSelector } from './ast.ts';
 import { executionError } from './errors.ts';
 import { goFormatFloat } from './gostrconv.ts';
 import { GoHeap } from './go-heap.ts';
 import { FAST_PATHS } from './fast-paths.ts';
-import { compareStrings, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
+import { compareStrings, dropMetricName, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
+import { forEachRangeLoop, RANGE_LOOPS } from './range-loops.ts';
+import { fetchRangeSeries } from './selectors.ts';
+import type { SampleSource } from './source.ts';
 import { quantile } from './quantile.ts';
 import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
 
@@ -46,18 +49,33 @@ const SERIES_MAJOR_MAX_CELLS = 4_000_000;
  * the arithmetic is the same, operation for operation. Groups come out in the same order.
  */
 function accumulateSeriesMajor(op: AggregateExpr['op'], groups: Grouping, input: readonly StepSeries[], grid: Grid): StepSeries[] {
-  const T = grid.numSteps;
-  const cells = groups.labels.length * T;
-  const value = new Float64Array(cells);
-  const count = new Float64Array(cells);
-  const groupOf = groups.groupOf;
-  for (let i = 0; i < input.length; i++) {
-    const base = groupOf[i] * T;
-    const steps = input[i].steps;
-    const values = input[i].values;
-    switch (op) {
+  const acc = new SeriesMajorAccumulator(op, groups.labels.length, grid.numSteps);
+  for (let i = 0; i < input.length; i++) acc.add(groups.groupOf[i], input[i].steps, input[i].values, input[i].steps.length);
+  return acc.finish(groups.labels.map((_, g) => g), groups.labels);
+}
+
+/** The running values of accumulateSeriesMajor: one per (group, step). */
+class SeriesMajorAccumulator {
+  private readonly value: Float64Array;
+  private readonly count: Float64Array;
+
+  constructor(
+    private readonly op: AggregateExpr['op'],
+    numGroups: number,
+    private readonly T: number,
+  ) {
+    this.value = new Float64Array(numGroups * T);
+    this.count = new Float64Array(numGroups * T);
+  }
+
+  /** One input series of group g: its first n steps and values. */
+  add(g: number, steps: Int32Array, values: Float64Array, n: number): void {
+    const base = g * this.T;
+    const value = this.value;
+    const count = this.count;
+    switch (this.op) {
       case 'sum':
-        for (let k = 0; k < steps.length; k++) {
+        for (let k = 0; k < n; k++) {
           const c = base + steps[k];
           if (count[c] === 0) {
             count[c] = 1;
@@ -66,7 +84,7 @@ function accumulateSeriesMajor(op: AggregateExpr['op'], groups: Grouping, input:
         }
         break;
       case 'avg':
-        for (let k = 0; k < steps.length; k++) {
+        for (let k = 0; k < n; k++) {
           const c = base + steps[k];
           const v = values[k];
           if (count[c] === 0) {
@@ -74,20 +92,20 @@ function accumulateSeriesMajor(op: AggregateExpr['op'], groups: Grouping, input:
             value[c] = v;
             continue;
           }
-          const n = ++count[c];
+          const cnt = ++count[c];
           const mean = value[c];
           if (mean === Infinity || mean === -Infinity) {
             if ((v === Infinity || v === -Infinity) && mean > 0 === v > 0) continue;
             if (Number.isFinite(v)) continue;
           }
           // Dividing both terms by the count keeps the update from overflowing.
-          value[c] = mean + (v / n - mean / n);
+          value[c] = mean + (v / cnt - mean / cnt);
         }
         break;
       case 'max':
       case 'min': {
-        const isMax = op === 'max';
-        for (let k = 0; k < steps.length; k++) {
+        const isMax = this.op === 'max';
+        for (let k = 0; k < n; k++) {
           const c = base + steps[k];
           const v = values[k];
           if (count[c] === 0) {
@@ -100,36 +118,92 @@ function accumulateSeriesMajor(op: AggregateExpr['op'], groups: Grouping, input:
         break;
       }
       case 'count':
-      case 'group':
-        for (let k = 0; k < steps.length; k++) {
+      case 'group': {
+        const isGroup = this.op === 'group';
+        for (let k = 0; k < n; k++) {
           const c = base + steps[k];
           count[c]++;
-          value[c] = op === 'group' ? 1 : count[c];
+          value[c] = isGroup ? 1 : count[c];
         }
         break;
+      }
       default:
-        throw new Error(`unexpected aggregation ${op}`);
+        throw new Error(`unexpected aggregation ${this.op}`);
     }
   }
-  const out: StepSeries[] = [];
-  for (let g = 0; g < groups.labels.length; g++) {
-    const base = g * T;
-    let n = 0;
-    for (let step = 0; step < T; step++) if (count[base + step] !== 0) n++;
-    if (n === 0) continue;
-    const steps = new Int32Array(n);
-    const values = new Float64Array(n);
-    let j = 0;
-    for (let step = 0; step < T; step++) {
-      if (count[base + step] === 0) continue;
-      steps[j] = step;
-      values[j] = value[base + step];
-      j++;
+
+  /** The groups' series, in `order`, leaving out groups without any step. */
+  finish(order: readonly number[], labelsOf: readonly Labels[]): StepSeries[] {
+    const T = this.T;
+    const out: StepSeries[] = [];
+    for (const g of order) {
+      const base = g * T;
+      let n = 0;
+      for (let step = 0; step < T; step++) if (this.count[base + step] !== 0) n++;
+      if (n === 0) continue;
+      const steps = new Int32Array(n);
+      const values = new Float64Array(n);
+      let j = 0;
+      for (let step = 0; step < T; step++) {
+        if (this.count[base + step] === 0) continue;
+        steps[j] = step;
+        values[j] = this.value[base + step];
+        j++;
+      }
+      const labels = labelsOf[g];
+      out.push({ labels, key: labelsKey(labels), steps, values });
     }
-    const labels = groups.labels[g];
-    out.push({ labels, key: labelsKey(labels), steps, values });
+    return out;
   }
-  return out;
+}
+
+/**
+ * sum/avg/min/max/count/group of a range function over a selector (`sum by (job)
+ * (rate(x[5m]))`), fused: each series' function values go straight into the running
+ * values, none is stored. The same answer as evaluating the call and then aggregating:
+ * series in the same order, groups in order of their first series with a value. Null when
+ * this path does not apply (then the caller evaluates the two steps); that includes
+ * selections whose series collide once the metric name is dropped (the call reports that).
+ */
+export function evalRangeAggregation(e: AggregateExpr, call: Call, ms: MatrixSelector, source: SampleSource, grid: Grid): StepSeries[] | null {
+  if (!FAST_PATHS.fusedAggregation || !FAST_PATHS.rangeLoops || !SERIES_MAJOR_OPS.has(e.op) || e.param || call.args.length !== 1) return null;
+  if (!(call.func in RANGE_LOOPS)) return null;
+  const fetched = fetchRangeSeries(source, ms, grid);
+  const keepName = call.func === 'last_over_time';
+  const grouping = [...e.grouping].sort(compareStrings);
+  const keys = new Set<string>();
+  const groupIds = new Map<string, number>();
+  const groupLabelsList: Labels[] = [];
+  const groupOf = new Int32Array(fetched.length);
+  for (let i = 0; i < fetched.length; i++) {
+    const labels = keepName ? fetched[i].labels : dropMetricName(fetched[i].labels);
+    const key = labels === fetched[i].labels ? fetched[i].key : labelsKey(labels);
+    if (keys.has(key)) return null;
+    keys.add(key);
+    const gl = groupLabels(labels, grouping, e.without);
+    const gk = labelsKey(gl);
+    let g = groupIds.get(gk);
+    if (g === undefined) {
+      g = groupLabelsList.length;
+      groupIds.set(gk, g);
+      groupLabelsList.push(gl);
+    }
+    groupOf[i] = g;
+  }
+  if (groupLabelsList.length * grid.numSteps > SERIES_MAJOR_MAX_CELLS) return null;
+  const acc = new SeriesMajorAccumulator(e.op, groupLabelsList.length, grid.numSteps);
+  const order: number[] = [];
+  const seen = new Uint8Array(groupLabelsList.length);
+  const params = { firstEnd: grid.startMs - ms.selector.offsetMs, stepMs: grid.stepMs, numSteps: grid.numSteps, rangeMs: ms.rangeMs };
+  forEachRangeLoop(call.func, fetched.map((s) => ({ t: s.timestamps, v: s.values })), params, (i, steps, values, n) => {
+    const g = groupOf[i];
+    if (!seen[g]) {
+      seen[g] = 1;
+      order.push(g);
+    }
+    acc.add(g, steps, values, n);
+  });
+  return acc.finish(order, groupLabelsList);
 }
 
 /** Each input series' group, computed once: by(...) keeps, without(...) drops labels (and __name__). */

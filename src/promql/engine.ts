@@ -24,8 +24,8 @@
  * grid (an instant query is a grid of one step); each selector reads the source once for
  * the query's whole window and then walks its samples with moving indices.
  */
-import { documentedType, type Expr } from './ast.ts';
-import { evalAggregation } from './aggregations.ts';
+import { documentedType, type AggregateExpr, type Expr } from './ast.ts';
+import { evalAggregation, evalRangeAggregation } from './aggregations.ts';
 import { evalBinary } from './binary.ts';
 import { badData, PromQLError } from './errors.ts';
 import { evalCall, type CallContext } from './functions.ts';
@@ -185,6 +185,8 @@ class Evaluator implements CallContext {
       case 'binary':
         return evalBinary(e, this.evalExpr(e.lhs), this.evalExpr(e.rhs), this.grid);
       case 'aggregate': {
+        const fused = this.rangeAggregation(e);
+        if (fused) return { type: 'vector', series: fused };
         const param = e.param ? this.evalExpr(e.param) : undefined;
         const input = this.evalExpr(e.expr);
         if (input.type !== 'vector') throw new Error('aggregation over a non-vector');
@@ -193,6 +195,17 @@ class Evaluator implements CallContext {
       case 'call':
         return evalCall(e, this);
     }
+  }
+
+  /** `agg(f(x[r]))` in one pass (aggregations.ts), when f and agg allow it; else null. */
+  private rangeAggregation(e: AggregateExpr): StepSeries[] | null {
+    let inner = e.expr;
+    while (inner.kind === 'paren') inner = inner.expr;
+    if (inner.kind !== 'call' || inner.args.length !== 1) return null;
+    let arg = inner.args[0];
+    while (arg.kind === 'paren') arg = arg.expr;
+    if (arg.kind !== 'matrixSelector') return null;
+    return evalRangeAggregation(e, inner, arg, this.source, this.grid);
   }
 }
 

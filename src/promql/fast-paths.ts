@@ -9,6 +9,8 @@ export const FAST_PATHS = {
   seriesMajorAggregation: true,
   /** One-to-one vector matching pair by pair when no signature repeats (binary.ts). */
   oneToOneBySeries: true,
+  /** sum/avg/min/max/count/group of a range function in one pass (aggregations.ts). */
+  fusedAggregation: true,
   /** Large answers and range-function loops split with the helper thread (helper.ts). */
   helperThread: true,
 };

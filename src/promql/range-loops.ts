@@ -306,12 +306,28 @@ const PARALLEL_MAX_CELLS = 8_000_000;
 
 /**
  * The range function `name` (a RANGE_LOOPS key) over every series: for each, its steps
- * and values (views into `arena`), or null when it has none. Large selections are split by
- * samples: this thread takes the first part, the helper thread (helper.ts) the rest.
+ * and values (views into `arena`), or null when it has none.
  */
 export function evalRangeLoops(
   name: string, series: readonly { t: Float64Array; v: Float64Array }[], p: RangeParams, arena: StepArena,
 ): ({ steps: Int32Array; values: Float64Array } | null)[] {
+  const out: ({ steps: Int32Array; values: Float64Array } | null)[] = new Array(series.length).fill(null);
+  forEachRangeLoop(name, series, p, (i, steps, values, n) => {
+    out[i] = arena.take(steps, values, n);
+  });
+  return out;
+}
+
+/**
+ * Runs the range function `name` over every series and hands each result with at least one
+ * step to `visit`, in series order (the arrays are reused: copy what is kept). Large
+ * selections are split by samples: this thread takes the first part, the helper thread
+ * (helper.ts) the rest, which is visited once it is done.
+ */
+export function forEachRangeLoop(
+  name: string, series: readonly { t: Float64Array; v: Float64Array }[], p: RangeParams,
+  visit: (index: number, steps: Int32Array, values: Float64Array, n: number) => void,
+): void {
   const loop = RANGE_LOOPS[name];
   let samples = 0;
   for (const s of series) samples += s.t.length;
@@ -327,7 +343,6 @@ export function evalRangeLoops(
       pending = { job, wait: h.submit(job) };
     }
   }
-  const out: ({ steps: Int32Array; values: Float64Array } | null)[] = new Array(series.length).fill(null);
   const steps = new Int32Array(p.numSteps);
   const values = new Float64Array(p.numSteps);
   const input: RangeLoopInput = { ...p, t: new Float64Array(0), v: values, outSteps: steps, outValues: values };
@@ -336,7 +351,7 @@ export function evalRangeLoops(
       input.t = series[i].t;
       input.v = series[i].v;
       const n = loop(input);
-      if (n > 0) out[i] = arena.take(steps, values, n);
+      if (n > 0) visit(i, steps, values, n);
     }
   };
   local(0, split);
@@ -352,7 +367,7 @@ export function evalRangeLoops(
         const n = counts[k];
         if (n > 0) {
           const at = k * p.numSteps;
-          out[i] = arena.take(stepView.subarray(at, at + n), valueView.subarray(at, at + n), n);
+          visit(i, stepView.subarray(at, at + n), valueView.subarray(at, at + n), n);
         }
       }
     } else {
@@ -361,7 +376,6 @@ export function evalRangeLoops(
   } else if (split < series.length) {
     local(split, series.length);
   }
-  return out;
 }
 
 /** The helper's part of a range-function evaluation, in shared memory. */
