@@ -1,11 +1,11 @@
-import type { AggregateExpr, Call, MatrixSelector } from './ast.ts';
+import type { AggregateExpr, Call, MatrixSelector, VectorSelector } from './ast.ts';
 import { executionError } from './errors.ts';
 import { goFormatFloat } from './gostrconv.ts';
 import { GoHeap } from './go-heap.ts';
 import { FAST_PATHS } from './fast-paths.ts';
 import { compareStrings, dropMetricName, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
 import { forEachRangeLoop, RANGE_LOOPS } from './range-loops.ts';
-import { fetchRangeSeries } from './selectors.ts';
+import { fetchInstantSeries, fetchRangeSeries, instantSamples } from './selectors.ts';
 import type { SampleSource } from './source.ts';
 import { quantile } from './quantile.ts';
 import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
@@ -169,7 +169,45 @@ export function evalRangeAggregation(e: AggregateExpr, call: Call, ms: MatrixSel
   if (!FAST_PATHS.fusedAggregation || !FAST_PATHS.rangeLoops || !SERIES_MAJOR_OPS.has(e.op) || e.param || call.args.length !== 1) return null;
   if (!(call.func in RANGE_LOOPS)) return null;
   const fetched = fetchRangeSeries(source, ms, grid);
-  const keepName = call.func === 'last_over_time';
+  const plan = fusedGroups(e, fetched, call.func === 'last_over_time', grid);
+  if (!plan) return null;
+  const params = { firstEnd: grid.startMs - ms.selector.offsetMs, stepMs: grid.stepMs, numSteps: grid.numSteps, rangeMs: ms.rangeMs };
+  forEachRangeLoop(call.func, fetched.map((s) => ({ t: s.timestamps, v: s.values })), params, (i, steps, values, n) => plan.add(i, steps, values, n));
+  return plan.finish();
+}
+
+/**
+ * `agg(selector)` (sum/avg/min/max/count/group of an instant selector) in one pass: each
+ * series' samples at the steps go straight into the running values. The same answer as
+ * selecting, then aggregating.
+ */
+export function evalSelectorAggregation(e: AggregateExpr, sel: VectorSelector, source: SampleSource, grid: Grid, lookbackMs: number): StepSeries[] | null {
+  if (!FAST_PATHS.fusedAggregation || !SERIES_MAJOR_OPS.has(e.op) || e.param) return null;
+  const fetched = fetchInstantSeries(source, sel, grid, lookbackMs);
+  // A selector's series are distinct with their names; nothing is dropped, so nothing can collide.
+  const plan = fusedGroups(e, fetched, true, grid);
+  if (!plan) return null;
+  const steps = new Int32Array(grid.numSteps);
+  const values = new Float64Array(grid.numSteps);
+  const first = grid.startMs - sel.offsetMs;
+  for (let i = 0; i < fetched.length; i++) {
+    const n = instantSamples(fetched[i].timestamps, fetched[i].values, first, grid, lookbackMs, steps, values);
+    if (n > 0) plan.add(i, steps, values, n);
+  }
+  return plan.finish();
+}
+
+interface FusedPlan {
+  add(index: number, steps: Int32Array, values: Float64Array, n: number): void;
+  finish(): StepSeries[];
+}
+
+/**
+ * The groups of a fused aggregation over `fetched` (labels as the inner expression gives
+ * them: without the metric name unless `keepName`). Null when the path does not apply:
+ * series colliding once their name is dropped, or too many groups × steps.
+ */
+function fusedGroups(e: AggregateExpr, fetched: readonly { labels: Labels; key: string }[], keepName: boolean, grid: Grid): FusedPlan | null {
   const grouping = [...e.grouping].sort(compareStrings);
   const keys = new Set<string>();
   const groupIds = new Map<string, number>();
@@ -192,18 +230,20 @@ export function evalRangeAggregation(e: AggregateExpr, call: Call, ms: MatrixSel
   }
   if (groupLabelsList.length * grid.numSteps > SERIES_MAJOR_MAX_CELLS) return null;
   const acc = new SeriesMajorAccumulator(e.op, groupLabelsList.length, grid.numSteps);
+  // Groups come out in order of their first series with a value, as when aggregating the inner result.
   const order: number[] = [];
   const seen = new Uint8Array(groupLabelsList.length);
-  const params = { firstEnd: grid.startMs - ms.selector.offsetMs, stepMs: grid.stepMs, numSteps: grid.numSteps, rangeMs: ms.rangeMs };
-  forEachRangeLoop(call.func, fetched.map((s) => ({ t: s.timestamps, v: s.values })), params, (i, steps, values, n) => {
-    const g = groupOf[i];
-    if (!seen[g]) {
-      seen[g] = 1;
-      order.push(g);
-    }
-    acc.add(g, steps, values, n);
-  });
-  return acc.finish(order, groupLabelsList);
+  return {
+    add(i, steps, values, n) {
+      const g = groupOf[i];
+      if (!seen[g]) {
+        seen[g] = 1;
+        order.push(g);
+      }
+      acc.add(g, steps, values, n);
+    },
+    finish: () => acc.finish(order, groupLabelsList),
+  };
 }
 
 /** Each input series' group, computed once: by(...) keeps, without(...) drops labels (and __name__). */

@@ -25,7 +25,7 @@
  * the query's whole window and then walks its samples with moving indices.
  */
 import { documentedType, type AggregateExpr, type Expr } from './ast.ts';
-import { evalAggregation, evalRangeAggregation } from './aggregations.ts';
+import { evalAggregation, evalRangeAggregation, evalSelectorAggregation } from './aggregations.ts';
 import { evalBinary } from './binary.ts';
 import { badData, PromQLError } from './errors.ts';
 import { evalCall, type CallContext } from './functions.ts';
@@ -197,10 +197,11 @@ class Evaluator implements CallContext {
     }
   }
 
-  /** `agg(f(x[r]))` in one pass (aggregations.ts), when f and agg allow it; else null. */
+  /** `agg(f(x[r]))` or `agg(x)` in one pass (aggregations.ts), when they allow it; else null. */
   private rangeAggregation(e: AggregateExpr): StepSeries[] | null {
     let inner = e.expr;
     while (inner.kind === 'paren') inner = inner.expr;
+    if (inner.kind === 'vectorSelector') return evalSelectorAggregation(e, inner, this.source, this.grid, this.lookbackMs);
     if (inner.kind !== 'call' || inner.args.length !== 1) return null;
     let arg = inner.args[0];
     while (arg.kind === 'paren') arg = arg.expr;

@@ -300,7 +300,7 @@ export interface RangeParams {
 }
 
 /** Selections with fewer samples are evaluated on this thread alone. */
-export const PARALLEL_MIN_SAMPLES = 300_000;
+export const PARALLEL_MIN_SAMPLES = 100_000;
 /** Series × steps above which the helper's output would take too much shared memory. */
 const PARALLEL_MAX_CELLS = 8_000_000;
 

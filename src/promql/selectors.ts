@@ -38,28 +38,47 @@ export function selectInstantVector(
   lookbackMs: number,
   take: 'value' | 'timestamp' = 'value',
 ): StepSeries[] {
-  const first = stepTime(grid, 0) - sel.offsetMs;
-  const last = stepTime(grid, grid.numSteps - 1) - sel.offsetMs;
   const out: StepSeries[] = [];
   const steps = new Int32Array(grid.numSteps);
   const values = new Float64Array(grid.numSteps);
   const arena = new StepArena();
-  for (const s of fetchSeries(source, sel, first - lookbackMs, last)) {
-    const ts = s.timestamps;
-    let n = 0;
-    let next = 0;
-    for (let step = 0; step < grid.numSteps; step++) {
-      const ref = first + step * grid.stepMs;
-      while (next < ts.length && ts[next] <= ref) next++;
-      if (next > 0 && ts[next - 1] >= ref - lookbackMs) {
-        steps[n] = step;
-        values[n] = take === 'value' ? s.values[next - 1] : ts[next - 1];
-        n++;
-      }
-    }
+  for (const s of fetchInstantSeries(source, sel, grid, lookbackMs)) {
+    const n = instantSamples(s.timestamps, take === 'value' ? s.values : s.timestamps, stepTime(grid, 0) - sel.offsetMs, grid, lookbackMs, steps, values);
     if (n > 0) out.push({ labels: s.labels, key: s.key, ...arena.take(steps, values, n) });
   }
   return out;
+}
+
+/** The series an instant selector reads for the whole grid (with its lookback). */
+export function fetchInstantSeries(source: SampleSource, sel: VectorSelector, grid: Grid, lookbackMs: number): FetchedSeries[] {
+  const first = stepTime(grid, 0) - sel.offsetMs;
+  const last = stepTime(grid, grid.numSteps - 1) - sel.offsetMs;
+  return fetchSeries(source, sel, first - lookbackMs, last);
+}
+
+/**
+ * One series as an instant vector over the grid: at each step (time `first + k × step`)
+ * the latest sample at or before it, if within the lookback; writes the steps with one and
+ * their `pick` values (the values, or the times for timestamp()), returns how many.
+ */
+export function instantSamples(
+  ts: Float64Array, pick: Float64Array, first: number, grid: Grid, lookbackMs: number, outSteps: Int32Array, outValues: Float64Array,
+): number {
+  const numSteps = grid.numSteps;
+  const stepMs = grid.stepMs;
+  const len = ts.length;
+  let n = 0;
+  let next = 0;
+  for (let step = 0; step < numSteps; step++) {
+    const ref = first + step * stepMs;
+    while (next < len && ts[next] <= ref) next++;
+    if (next > 0 && ts[next - 1] >= ref - lookbackMs) {
+      outSteps[n] = step;
+      outValues[n] = pick[next - 1];
+      n++;
+    }
+  }
+  return n;
 }
 
 /** The data a range selector needs for every step of the grid, fetched in one read. */
