@@ -58,6 +58,8 @@ const MSGPACK = 'application/msgpack';
 
 interface Measured {
   seconds: number;
+  /** Until the last acknowledgement (the rest is waiting until every sample is queryable). */
+  ackSeconds?: number;
   items: number;
   stats: SendStats;
 }
@@ -73,7 +75,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const perSecond = (m: Measured) => m.items / m.seconds;
   const rows: BenchRow[] = [];
   const measured: Partial<Record<Scenario, Measured>> = {};
-  const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
+  const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s${m.ackSeconds !== undefined ? ` (last ack at ${m.ackSeconds.toFixed(2)} s)` : ''}, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
 
   if (scenarios.has('decode')) {
     const { before, after, events } = measureDecodePaths();
@@ -155,10 +157,11 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
 async function timeSamples(workload: Workload, send: () => Promise<SendStats>, queryable: () => Promise<number>): Promise<Measured> {
   const started = performance.now();
   const stats = await send();
+  const ackSeconds = (performance.now() - started) / 1000;
   const count = await queryable();
   const seconds = (performance.now() - started) / 1000;
   if (count !== workload.totalSamples) throw new Error(`${count} samples queryable after the load, expected ${workload.totalSamples}`);
-  return { seconds, items: count, stats };
+  return { seconds, ackSeconds, items: count, stats };
 }
 
 async function onStrata<T>(run: (url: string) => Promise<T>): Promise<T> {

@@ -146,7 +146,11 @@ export class Store {
   private applyTo(batch: IngestBatch, tables: TableMask): void {
     const ttl = batch.ttlSeconds * 1_000_000;
     for (const e of batch.events) this.applyEvent(e, ttl, tables);
-    if (tables.metrics) for (const s of batch.series) this.applySeries(s, ttl);
+    if (tables.metrics && batch.series.length > 0) {
+      // Each id dictionary is translated to head codes once per batch (the head does not seal mid-apply).
+      const headCodes = new Map<readonly string[], Uint32Array>();
+      for (const s of batch.series) this.applySeries(s, ttl, headCodes);
+    }
     this.counters.eventsIngested += batch.events.length;
   }
 
@@ -166,9 +170,14 @@ export class Store {
     this.counters.samplesIngested++;
   }
 
-  private applySeries(s: SeriesEntry, ttl: number): void {
+  private applySeries(s: SeriesEntry, ttl: number, headCodes: Map<readonly string[], Uint32Array>): void {
     const id = this.series.getOrCreateSeries(s.metric, s.labels, s.unit ?? '');
-    this.metrics.appendMany(id, s.timestamps, s.values, ttl, s.traceIds, s.spanIds);
+    let codes: Uint32Array | undefined;
+    if (s.ids) {
+      codes = headCodes.get(s.ids.dictionary);
+      if (codes === undefined) headCodes.set(s.ids.dictionary, (codes = this.metrics.headCodesOf(s.ids.dictionary)));
+    }
+    this.metrics.appendMany(id, s.timestamps, s.values, ttl, s.ids, codes);
     let maxTs = -Infinity;
     for (let i = 0; i < s.timestamps.length; i++) if (s.timestamps[i] > maxTs) maxTs = s.timestamps[i];
     this.series.noteExpiry(id, maxTs + ttl);

@@ -1,19 +1,35 @@
 /**
- * IngestBatch <-> bytes, the WAL's record payload. msgpack with msgpackr's record
- * extension (repeated event shapes cost their keys once per message) and typed-array
- * extension (Float64Arrays travel as raw bytes). Every message is self-contained: a
- * fresh decoder reads any record on its own, which replay after a crash needs.
+ * IngestBatch <-> bytes, the WAL's record payload. Every message is self-contained: a fresh
+ * decoder reads any record on its own, which replay after a crash needs. Two layouts:
  *
- * Metric values are lifted out of the metric events into one Float64Array: an exact
- * round trip for every float64 (-0 included, which msgpack's integer encoding would turn
- * into 0). Times are integers, which msgpack keeps exactly. Attribute numbers go as
- * msgpack numbers, so an attribute's -0 comes back as 0, as it does from the JSON the
- * span and log tables keep attributes in.
+ * - Series-only batches (what both high-volume ingest paths produce) use a hand-laid binary
+ *   layout (format 2, below): per series a header (metric, unit, labels) then the timestamp
+ *   and value columns as raw float64 bytes, ids as uint32 codes into a batch dictionary.
+ *   Encoding is a few copies: a label set's header bytes are cached per labels object, which
+ *   the fast decoders hand out once per label set and never change.
+ * - Anything with events uses msgpack with msgpackr's record extension (repeated event shapes
+ *   cost their keys once per message) and typed-array extension (format 1). Metric values are
+ *   lifted out of the metric events into one Float64Array: an exact round trip for every
+ *   float64 (-0 included, which msgpack's integer encoding would turn into 0). Attribute
+ *   numbers go as msgpack numbers, so an attribute's -0 comes back as 0, as it does from the
+ *   JSON the span and log tables keep attributes in.
+ *
+ * Format 2, little-endian:
+ *   0xc1 (a byte msgpack never uses, so no format-1 message starts with it) | u8 2 |
+ *   f64 ttl | u32 dictionaries | per dictionary: u32 count, count × string |
+ *   u32 series | per series: header | u32 n | f64 × n timestamps | f64 × n values |
+ *     u32 dictionary index + 1 (0 = no ids) | if ids: u32 × n trace codes | u32 × n span codes
+ *   header: string metric | string unit (absent = empty) | u8 unit given | u32 labels | labels × (string name, string value)
+ *   string: u32 byte length | UTF-8 bytes
  */
 import { Packr, Unpackr } from 'msgpackr';
-import type { EngineEvent, IngestBatch, MetricEvent, SeriesEntry } from './events.ts';
+import { ByteReader, ByteWriter } from './bytes.ts';
+import type { EngineEvent, IngestBatch, MetricEvent, SampleIds, SeriesEntry } from './events.ts';
+import { sampleIdsFromStrings } from './sample-ids.ts';
 
-const FORMAT_VERSION = 1;
+const FORMAT_MSGPACK = 1;
+const FORMAT_BINARY = 2;
+const BINARY_MAGIC = 0xc1;
 
 interface WireBatch {
   v: number;
@@ -22,15 +38,134 @@ interface WireBatch {
   values: Float64Array;
   /** Metric events without their value; other events as they are. */
   events: WireEvent[];
-  series: SeriesEntry[];
+  series: WireSeries[];
 }
 
 type WireEvent = Omit<MetricEvent, 'value'> | Exclude<EngineEvent, MetricEvent>;
+/** Format-1 series; records written before ids became codes carry `traceIds`/`spanIds` strings. */
+type WireSeries = SeriesEntry & { traceIds?: (string | null)[]; spanIds?: (string | null)[] };
 
 const packr = new Packr({ useRecords: true, moreTypes: true });
 const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
 
 export function encodeBatch(batch: IngestBatch): Uint8Array {
+  return batch.events.length === 0 ? encodeBinary(batch) : encodeMsgpack(batch);
+}
+
+export function decodeBatch(bytes: Uint8Array): IngestBatch {
+  return bytes[0] === BINARY_MAGIC ? decodeBinary(bytes) : decodeMsgpack(bytes);
+}
+
+// ---- format 2: series batches ----
+
+interface CachedHeader {
+  metric: string;
+  unit: string | undefined;
+  bytes: Uint8Array;
+}
+
+/** Header bytes by labels object (checked against metric and unit, which may differ for a shared object). */
+const headers = new WeakMap<Record<string, string>, CachedHeader>();
+
+function encodeBinary(batch: IngestBatch): Uint8Array {
+  let bytes = 16;
+  for (const s of batch.series) bytes += 64 + s.timestamps.length * (s.ids ? 24 : 16);
+  const w = new ByteWriter(bytes);
+  w.u8(BINARY_MAGIC);
+  w.u8(FORMAT_BINARY);
+  w.f64(batch.ttlSeconds);
+  const dictionaries: string[][] = [];
+  const dictionaryIndex = new Map<string[], number>();
+  for (const s of batch.series) {
+    if (s.ids && !dictionaryIndex.has(s.ids.dictionary)) {
+      dictionaryIndex.set(s.ids.dictionary, dictionaries.length);
+      dictionaries.push(s.ids.dictionary);
+    }
+  }
+  w.u32(dictionaries.length);
+  for (const d of dictionaries) {
+    w.u32(d.length);
+    for (const id of d) w.string(id);
+  }
+  w.u32(batch.series.length);
+  for (const s of batch.series) {
+    w.bytes(headerBytes(s));
+    w.u32(s.timestamps.length);
+    w.typed(s.timestamps);
+    w.typed(s.values);
+    if (s.ids) {
+      w.u32(dictionaryIndex.get(s.ids.dictionary)! + 1);
+      w.typed(s.ids.trace);
+      w.typed(s.ids.span);
+    } else {
+      w.u32(0);
+    }
+  }
+  return w.result();
+}
+
+function headerBytes(s: SeriesEntry): Uint8Array {
+  const cached = headers.get(s.labels);
+  if (cached && cached.metric === s.metric && cached.unit === s.unit) return cached.bytes;
+  const w = new ByteWriter(64);
+  w.string(s.metric);
+  w.string(s.unit ?? '');
+  w.u8(s.unit === undefined ? 0 : 1);
+  const names = Object.keys(s.labels);
+  w.u32(names.length);
+  for (const name of names) {
+    w.string(name);
+    w.string(s.labels[name]!);
+  }
+  const bytes = w.result().slice();
+  headers.set(s.labels, { metric: s.metric, unit: s.unit, bytes });
+  return bytes;
+}
+
+function decodeBinary(bytes: Uint8Array): IngestBatch {
+  const r = new ByteReader(bytes, 'batch codec');
+  r.u8();
+  const version = r.u8();
+  if (version !== FORMAT_BINARY) throw new Error(`batch codec: unknown format version ${version}`);
+  const ttlSeconds = r.f64();
+  const dictionaries: string[][] = new Array(r.u32());
+  for (let d = 0; d < dictionaries.length; d++) {
+    const ids: string[] = new Array(r.u32());
+    for (let i = 0; i < ids.length; i++) ids[i] = r.string();
+    dictionaries[d] = ids;
+  }
+  const series: SeriesEntry[] = new Array(r.u32());
+  for (let k = 0; k < series.length; k++) {
+    const metric = r.string();
+    const unit = r.string();
+    const unitGiven = r.u8() === 1;
+    const labels: Record<string, string> = {};
+    const labelCount = r.u32();
+    for (let l = 0; l < labelCount; l++) {
+      const name = r.string();
+      const value = r.string();
+      // `labels.__proto__ = v` would not make a property; the label must survive replay as it was.
+      if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
+      else labels[name] = value;
+    }
+    const n = r.u32();
+    const entry: SeriesEntry = { metric, labels, timestamps: r.f64s(n), values: r.f64s(n) };
+    if (unitGiven) entry.unit = unit;
+    const dictionary = r.u32();
+    if (dictionary !== 0) {
+      const ids = dictionaries[dictionary - 1];
+      if (ids === undefined) throw new Error(`batch codec: series ${k} names dictionary ${dictionary - 1} of ${dictionaries.length}`);
+      entry.ids = { dictionary: ids, trace: r.u32s(n), span: r.u32s(n) };
+    }
+    series[k] = entry;
+  }
+  if (!r.done) throw new Error(`batch codec: ${bytes.length - r.pos} bytes after the last series`);
+  return { ttlSeconds, events: [], series };
+}
+
+// ---- format 1: msgpack, batches with events ----
+
+function encodeMsgpack(batch: IngestBatch): Uint8Array {
   const n = batch.events.length;
   let metricCount = 0;
   for (let i = 0; i < n; i++) if (batch.events[i].kind === 'metric') metricCount++;
@@ -50,13 +185,13 @@ export function encodeBatch(batch: IngestBatch): Uint8Array {
       }
     }
   }
-  const wire: WireBatch = { v: FORMAT_VERSION, ttl: batch.ttlSeconds, values, events, series: batch.series };
+  const wire: WireBatch = { v: FORMAT_MSGPACK, ttl: batch.ttlSeconds, values, events, series: batch.series };
   return packr.pack(wire);
 }
 
-export function decodeBatch(bytes: Uint8Array): IngestBatch {
+function decodeMsgpack(bytes: Uint8Array): IngestBatch {
   const wire = unpackr.unpack(bytes) as WireBatch;
-  if (wire === null || typeof wire !== 'object' || wire.v !== FORMAT_VERSION) {
+  if (wire === null || typeof wire !== 'object' || wire.v !== FORMAT_MSGPACK) {
     throw new Error(`batch codec: unknown format version ${String((wire as WireBatch | null)?.v)}`);
   }
   const n = wire.events.length;
@@ -67,5 +202,12 @@ export function decodeBatch(bytes: Uint8Array): IngestBatch {
     if (e.kind === 'metric') events[i] = { ...e, value: wire.values[m++] };
   }
   if (m !== wire.values.length) throw new Error(`batch codec: ${m} metric events but ${wire.values.length} values`);
-  return { ttlSeconds: wire.ttl, events, series: wire.series };
+  return { ttlSeconds: wire.ttl, events, series: wire.series.map(seriesFromWire) };
+}
+
+function seriesFromWire(s: WireSeries): SeriesEntry {
+  if (!s.traceIds && !s.spanIds) return s;
+  const { traceIds, spanIds, ...rest } = s;
+  const ids: SampleIds | undefined = sampleIdsFromStrings(s.timestamps.length, traceIds, spanIds);
+  return ids ? { ...rest, ids } : rest;
 }

@@ -24,8 +24,18 @@ export interface SeriesEntry {
   unit?: string;
   timestamps: Float64Array;
   values: Float64Array;
-  traceIds?: (string | null)[];
-  spanIds?: (string | null)[];
+  /** Exemplar links of the samples, present when any sample carries a trace or span id. */
+  ids?: SampleIds;
+}
+
+/**
+ * Trace/span ids of a series entry's samples as codes (sample-ids.ts): 0 = none, k =
+ * `dictionary[k - 1]`. Entries of one batch usually share one dictionary.
+ */
+export interface SampleIds {
+  dictionary: string[];
+  trace: Uint32Array;
+  span: Uint32Array;
 }
 
 export interface IngestBatch {

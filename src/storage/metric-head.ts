@@ -39,27 +39,51 @@ export class HeadSeries {
   }
 
   /** Bulk append of a run; expiry = ts + ttl for each sample. */
-  appendRun(ts: ArrayLike<number>, values: ArrayLike<number>, ttlMicros: number): void {
+  appendRun(ts: Float64Array, values: Float64Array, ttlMicros: number): void {
+    const base = this.appendColumns(ts, values, ttlMicros);
+    if (this.traceCodes && this.spanCodes) {
+      this.traceCodes.fill(0, base, this.length);
+      this.spanCodes.fill(0, base, this.length);
+    }
+  }
+
+  /** appendRun with id codes: code k of the run is `headCodes[k - 1]` here, 0 stays 0. */
+  appendRunWithIds(ts: Float64Array, values: Float64Array, ttlMicros: number, trace: Uint32Array, span: Uint32Array, headCodes: Uint32Array): void {
+    const base = this.appendColumns(ts, values, ttlMicros);
+    if (!this.traceCodes || !this.spanCodes) {
+      this.traceCodes = new Uint32Array(this.ts.length);
+      this.spanCodes = new Uint32Array(this.ts.length);
+    }
+    const tc = this.traceCodes, sc = this.spanCodes;
+    for (let i = 0; i < ts.length; i++) {
+      const t = trace[i]!, s = span[i]!;
+      tc[base + i] = t === 0 ? 0 : headCodes[t - 1]!;
+      sc[base + i] = s === 0 ? 0 : headCodes[s - 1]!;
+    }
+  }
+
+  /** Copies a run's times and values, computes its expiries; returns the run's first row. */
+  private appendColumns(ts: Float64Array, values: Float64Array, ttlMicros: number): number {
     const n = ts.length;
     const base = this.length;
     if (base + n > this.ts.length) this.grow(base + n);
-    if (base > 0 && ts[0] < this.ts[base - 1]) this.sorted = false;
-    copyInto(this.ts, ts, base);
-    copyInto(this.values, values, base);
+    if (base > 0 && ts[0]! < this.ts[base - 1]!) this.sorted = false;
+    this.ts.set(ts, base);
+    this.values.set(values, base);
     const ex = this.expiry;
     let minExpiry = this.minExpiry;
+    let sorted = this.sorted;
     for (let i = 0; i < n; i++) {
-      const e = ts[i] + ttlMicros;
+      const t = ts[i]!;
+      const e = t + ttlMicros;
       ex[base + i] = e;
       if (e < minExpiry) minExpiry = e;
-      if (i > 0 && ts[i] < ts[i - 1]) this.sorted = false;
+      if (i > 0 && t < ts[i - 1]!) sorted = false;
     }
     this.minExpiry = minExpiry;
-    if (this.traceCodes && this.spanCodes) {
-      this.traceCodes.fill(0, base, base + n);
-      this.spanCodes.fill(0, base, base + n);
-    }
+    this.sorted = sorted;
     this.length = base + n;
+    return base;
   }
 
   private appendIds(row: number, traceCode: number, spanCode: number): void {
@@ -111,11 +135,6 @@ function resized<T extends Float64Array | Uint32Array>(a: T, capacity: number): 
   const next = new (a.constructor as { new (n: number): T })(capacity);
   next.set(a);
   return next;
-}
-
-function copyInto(dst: Float64Array, src: ArrayLike<number>, offset: number): void {
-  if (ArrayBuffer.isView(src)) dst.set(src as Float64Array, offset);
-  else for (let i = 0; i < src.length; i++) dst[offset + i] = src[i];
 }
 
 function permute<T extends Float64Array | Uint32Array>(col: T, order: number[]): void {

@@ -4,6 +4,7 @@
  * sealed into a MetricSegment. Reads merge the segments' slices with the head's.
  */
 import type { Clock } from './clock.ts';
+import type { SampleIds } from './events.ts';
 import { MetricHead } from './metric-head.ts';
 import { MetricSegment, type SliceVisitor } from './metric-segment.ts';
 
@@ -30,34 +31,33 @@ export class MetricTable {
     head.noteRows(1, ts, ts, ttlMicros, this.clock);
   }
 
-  /** A run of samples of one series (the series-batch path): one series lookup per call. */
-  appendMany(
-    seriesId: number, ts: ArrayLike<number>, values: ArrayLike<number>, ttlMicros: number,
-    traceIds?: ArrayLike<string | null | undefined>, spanIds?: ArrayLike<string | null | undefined>,
-  ): void {
+  /**
+   * A run of samples of one series (the series-batch path): one series lookup per call.
+   * `ids` are the samples' id codes with `headCodes`, their dictionary translated to this
+   * head's codes (`headCodes[k - 1]` for code k; see headCodesOf).
+   */
+  appendMany(seriesId: number, ts: Float64Array, values: Float64Array, ttlMicros: number, ids?: SampleIds, headCodes?: Uint32Array): void {
     const n = ts.length;
     if (n === 0) return;
     const head = this.head;
     const series = head.seriesFor(seriesId);
+    if (ids && headCodes) series.appendRunWithIds(ts, values, ttlMicros, ids.trace, ids.span, headCodes);
+    else series.appendRun(ts, values, ttlMicros);
     let minTs = Infinity, maxTs = -Infinity;
-    if (!traceIds && !spanIds) {
-      series.appendRun(ts, values, ttlMicros);
-      for (let i = 0; i < n; i++) {
-        const t = ts[i];
-        if (t < minTs) minTs = t;
-        if (t > maxTs) maxTs = t;
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const t = ts[i];
-        const tc = traceIds?.[i] ? head.ids.encode(traceIds[i] as string) : 0;
-        const sc = spanIds?.[i] ? head.ids.encode(spanIds[i] as string) : 0;
-        series.append(t, values[i], t + ttlMicros, tc, sc);
-        if (t < minTs) minTs = t;
-        if (t > maxTs) maxTs = t;
-      }
+    for (let i = 0; i < n; i++) {
+      const t = ts[i]!;
+      if (t < minTs) minTs = t;
+      if (t > maxTs) maxTs = t;
     }
     head.noteRows(n, minTs, maxTs, ttlMicros, this.clock);
+  }
+
+  /** An id dictionary's strings as this head's codes, for appendMany. */
+  headCodesOf(dictionary: readonly string[]): Uint32Array {
+    const codes = new Uint32Array(dictionary.length);
+    const ids = this.head.ids;
+    for (let k = 0; k < dictionary.length; k++) codes[k] = ids.encode(dictionary[k]!);
+    return codes;
   }
 
   shouldSeal(now = this.clock()): boolean {

@@ -7,6 +7,7 @@
 import type { EngineEvent, IngestBatch, SeriesEntry } from '../storage/events.ts';
 import type { Event, IngestBody, NumberColumn, Series } from './schema.ts';
 import { readNumberColumn } from './schema.ts';
+import { sampleIdsFromStrings } from '../storage/sample-ids.ts';
 import { SeriesGrouper, metricLabels } from './series-grouper.ts';
 import { timestampToMicros } from './time.ts';
 import { badRequest } from './errors.ts';
@@ -64,11 +65,11 @@ export function toEngineEvent(e: Event, at: string): EngineEvent {
 }
 
 function toSeriesEntry(s: Series): SeriesEntry {
-  return {
-    metric: s.metric, labels: metricLabels(s.labels), unit: s.unit,
-    timestamps: millisToMicros(s.timestamps), values: readNumberColumn(s.values),
-    traceIds: s.trace_ids, spanIds: s.span_ids,
-  };
+  const timestamps = millisToMicros(s.timestamps);
+  const entry: SeriesEntry = { metric: s.metric, labels: metricLabels(s.labels), unit: s.unit, timestamps, values: readNumberColumn(s.values) };
+  const ids = sampleIdsFromStrings(timestamps.length, s.trace_ids ?? undefined, s.span_ids ?? undefined);
+  if (ids) entry.ids = ids;
+  return entry;
 }
 
 /** Epoch ms column -> a new µs Float64Array (a Float64Array given may be the caller's, so it is copied, not converted in place). */

@@ -13,6 +13,7 @@
  * checks the two against each other on random bodies).
  */
 import type { IngestBatch } from '../storage/events.ts';
+import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { SeriesGrouper } from './series-grouper.ts';
 import { epochMillisToMicros, msgpackTimestampToMicros, parseIsoTimestamp } from './time.ts';
 
@@ -37,6 +38,13 @@ const METRIC_TYPE = ascii('metric');
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** Longest string built with String.fromCharCode.apply (arguments are bounded by the stack). */
 const MAX_APPLY_ARGS = 4096;
+
+/** Where the previous event's trace or span id was, and its code. */
+interface LastId {
+  start: number;
+  length: number;
+  code: number;
+}
 
 /** A label set seen before, by the bytes of its metric, unit and attributes. */
 interface KnownSeries {
@@ -75,8 +83,9 @@ class MetricEventsReader {
   private readonly view: DataView;
   private readonly batch = ++batchCounter;
   /** The previous event's ids, reused while the bytes repeat (events of one span come together). */
-  private lastTrace = { start: -1, length: 0, value: '' };
-  private lastSpan = { start: -1, length: 0, value: '' };
+  private lastTrace: LastId = { start: -1, length: 0, code: 0 };
+  private lastSpan: LastId = { start: -1, length: 0, code: 0 };
+  private ids: IdDictionaryBuilder | null = null;
 
   constructor(private readonly src: Uint8Array) {
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -105,6 +114,7 @@ class MetricEventsReader {
   private readEvents(): SeriesGrouper {
     const count = this.arrayHeader();
     const grouper = new SeriesGrouper(count);
+    this.ids = grouper.ids;
     for (let i = 0; i < count; i++) this.readEvent(grouper);
     return grouper;
   }
@@ -112,7 +122,7 @@ class MetricEventsReader {
   private readEvent(grouper: SeriesGrouper): void {
     const fields = this.mapHeader();
     let seen = 0;
-    let traceId = '', spanId = '', ts = 0, value = 0;
+    let traceCode = 0, spanCode = 0, ts = 0, value = 0;
     let metricStart = 0, metricLength = 0, unitStart = 0, unitLength = 0, attributesStart = 0, attributesEnd = 0;
     for (let f = 0; f < fields; f++) {
       const field = this.fieldName();
@@ -122,8 +132,8 @@ class MetricEventsReader {
         case F_TYPE:
           if (!this.bytesEqual(this.string(), this.strLength, METRIC_TYPE)) throw NOT_FAST;
           break;
-        case F_TRACE: traceId = this.id(this.lastTrace); break;
-        case F_SPAN: spanId = this.id(this.lastSpan); break;
+        case F_TRACE: traceCode = this.id(this.lastTrace); break;
+        case F_SPAN: spanCode = this.id(this.lastSpan); break;
         case F_TIMESTAMP: ts = this.timestampMicros(); break;
         case F_METRIC:
           metricStart = this.string();
@@ -151,7 +161,7 @@ class MetricEventsReader {
       series.batch = this.batch;
       series.group = grouper.newGroup(series.metric, series.unit, series.labels);
     }
-    grouper.addToGroup(series.group, ts, value, traceId, spanId);
+    grouper.addToGroup(series.group, ts, value, traceCode, spanCode);
   }
 
   /** The known series for these byte ranges, decoding and remembering them on first sight. */
@@ -262,18 +272,19 @@ class MetricEventsReader {
 
   // ---- values ----
 
-  private id(last: { start: number; length: number; value: string }): string {
+  /** An id's code in the batch dictionary; the previous event's id is recognised by its bytes, without a string. */
+  private id(last: LastId): number {
     const start = this.string();
     const length = this.strLength;
     if (length === 0) throw NOT_FAST;
     if (last.length === length && last.start >= 0 && this.sameBytes(last.start, start, length)) {
       last.start = start;
-      return last.value;
+      return last.code;
     }
     last.start = start;
     last.length = length;
-    last.value = this.text(start, length);
-    return last.value;
+    last.code = this.ids!.code(this.text(start, length));
+    return last.code;
   }
 
   private timestampMicros(): number {

@@ -7,10 +7,12 @@
  *
  * Samples are collected in arrival order into flat columns with a group index each; `finish`
  * counts the groups and scatters the samples into one buffer per column, handing every
- * series a view of its slice: four allocations per batch plus one small object per series.
+ * series a view of its slice: a few allocations per batch plus one small object per series.
+ * Trace and span ids travel as codes into one dictionary per batch.
  */
 import { keyPart } from '../index/label-key.ts';
 import type { SeriesEntry } from '../storage/events.ts';
+import { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import type { Attributes } from './schema.ts';
 
 interface Group {
@@ -26,8 +28,10 @@ export class SeriesGrouper {
   private sampleGroup: Int32Array;
   private ts: Float64Array;
   private values: Float64Array;
-  private traceIds: (string | null)[] = [];
-  private spanIds: (string | null)[] = [];
+  private traceCodes: Uint32Array;
+  private spanCodes: Uint32Array;
+  /** The batch's trace and span ids; every entry's codes index this one dictionary. */
+  readonly ids = new IdDictionaryBuilder();
   /** Whether any sample carried a trace or span id: without, entries carry no id columns. */
   private withIds = false;
   private length = 0;
@@ -37,6 +41,8 @@ export class SeriesGrouper {
     this.sampleGroup = new Int32Array(capacity);
     this.ts = new Float64Array(capacity);
     this.values = new Float64Array(capacity);
+    this.traceCodes = new Uint32Array(capacity);
+    this.spanCodes = new Uint32Array(capacity);
   }
 
   get samples(): number {
@@ -48,7 +54,7 @@ export class SeriesGrouper {
     metric: string, attributes: Attributes | null | undefined, unit: string, ts: number, value: number,
     traceId: string | null = null, spanId: string | null = null,
   ): void {
-    this.addToGroup(this.groupFor(metric, attributes, unit), ts, value, traceId, spanId);
+    this.addToGroup(this.groupFor(metric, attributes, unit), ts, value, this.ids.code(traceId), this.ids.code(spanId));
   }
 
   /** A new series for callers that tell series apart themselves (the fast msgpack path); returns its group. */
@@ -57,16 +63,16 @@ export class SeriesGrouper {
     return this.groups.length - 1;
   }
 
-  /** One sample of a group from `newGroup` (or `add`). */
-  addToGroup(group: number, ts: number, value: number, traceId: string | null, spanId: string | null): void {
+  /** One sample of a group from `newGroup` (or `add`); ids as codes from `this.ids` (0 = none). */
+  addToGroup(group: number, ts: number, value: number, traceCode: number, spanCode: number): void {
     const i = this.length;
     if (i === this.ts.length) this.grow();
     this.sampleGroup[i] = group;
     this.ts[i] = ts;
     this.values[i] = value;
-    this.traceIds.push(traceId);
-    this.spanIds.push(spanId);
-    if (traceId !== null || spanId !== null) this.withIds = true;
+    this.traceCodes[i] = traceCode;
+    this.spanCodes[i] = spanCode;
+    if ((traceCode | spanCode) !== 0) this.withIds = true;
     this.groups[group]!.count++;
     this.length = i + 1;
   }
@@ -80,25 +86,26 @@ export class SeriesGrouper {
     const cursor = start.slice(0, groups.length);
     const ts = new Float64Array(n);
     const values = new Float64Array(n);
-    const traceIds: (string | null)[] = new Array(n);
-    const spanIds: (string | null)[] = new Array(n);
+    const withIds = this.withIds;
+    const traceCodes = new Uint32Array(withIds ? n : 0);
+    const spanCodes = new Uint32Array(withIds ? n : 0);
     for (let i = 0; i < n; i++) {
       const at = cursor[this.sampleGroup[i]!]!++;
       ts[at] = this.ts[i]!;
       values[at] = this.values[i]!;
-      traceIds[at] = this.traceIds[i]!;
-      spanIds[at] = this.spanIds[i]!;
+      if (withIds) {
+        traceCodes[at] = this.traceCodes[i]!;
+        spanCodes[at] = this.spanCodes[i]!;
+      }
     }
+    const dictionary = this.ids.dictionary;
     const entries: SeriesEntry[] = new Array(groups.length);
     for (let g = 0; g < groups.length; g++) {
       const { metric, unit, labels } = groups[g]!;
       const from = start[g]!;
       const to = start[g + 1]!;
       const entry: SeriesEntry = { metric, labels, unit, timestamps: ts.subarray(from, to), values: values.subarray(from, to) };
-      if (this.withIds) {
-        entry.traceIds = traceIds.slice(from, to);
-        entry.spanIds = spanIds.slice(from, to);
-      }
+      if (withIds) entry.ids = { dictionary, trace: traceCodes.subarray(from, to), span: spanCodes.subarray(from, to) };
       entries[g] = entry;
     }
     return entries;
@@ -126,6 +133,8 @@ export class SeriesGrouper {
     this.sampleGroup = grown(this.sampleGroup, new Int32Array(capacity));
     this.ts = grown(this.ts, new Float64Array(capacity));
     this.values = grown(this.values, new Float64Array(capacity));
+    this.traceCodes = grown(this.traceCodes, new Uint32Array(capacity));
+    this.spanCodes = grown(this.spanCodes, new Uint32Array(capacity));
   }
 }
 
@@ -141,7 +150,7 @@ export function metricLabels(attributes: Attributes | null | undefined): Record<
   return labels;
 }
 
-function grown<T extends Int32Array | Float64Array>(from: T, to: T): T {
+function grown<T extends Int32Array | Uint32Array | Float64Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }

@@ -1,4 +1,5 @@
 /** Shared by the durability tests: temp dirs, a mixed workload, and a full dump of what queries see. */
+import { sampleIdsFromStrings } from '../../src/storage/sample-ids.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,7 +75,7 @@ export function mixedWorkload(t0: number, batches: number, seed = 1): IngestBatc
         metric: `req_${s}`, labels: { host: `h${Math.floor(rand() * 4)}`, route: s === 1 ? '/x' : '/y' }, unit: s === 0 ? 'ms' : undefined,
         timestamps: Float64Array.from({ length: n }, (_, i) => base + i * 997),
         values: Float64Array.from({ length: n }, () => Math.round(rand() * 1e6) / 100),
-        ...(s === 2 ? { traceIds: Array.from({ length: n }, (_, i) => (i % 3 ? `tr${b}` : null)), spanIds: Array.from({ length: n }, (_, i) => (i % 2 ? `sp${i}` : null)) } : {}),
+        ...(s === 2 ? { ids: sampleIdsFromStrings(n, Array.from({ length: n }, (_, i) => (i % 3 ? `tr${b}` : null)), Array.from({ length: n }, (_, i) => (i % 2 ? `sp${i}` : null))) } : {}),
       });
     }
     for (let k = 0; k < 4; k++) {

@@ -1,4 +1,5 @@
 /** The shared decode path: bytes -> IngestBatch, and metric events regrouped into series. */
+import { sampleIdAt } from '../../src/storage/sample-ids.ts';
 import fc from 'fast-check';
 import { Packr, pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -38,7 +39,7 @@ describe('metric events regrouped into series', () => {
     // JSON takes the general path, whose grouping is by label values (msgpack's fast path groups by bytes).
     const batch = decodeIngestBatch(new TextEncoder().encode(JSON.stringify({ events })), 'json');
     expect(batch.events).toEqual([]);
-    expect(batch.series.map((s) => [s.metric, s.labels, s.unit, [...s.values], s.spanIds])).toEqual([
+    expect(batch.series.map((s) => [s.metric, s.labels, s.unit, [...s.values], s.ids && Array.from(s.values, (_, i) => sampleIdAt(s.ids!, i).spanId)])).toEqual([
       ['a', { x: '1' }, 'u', [1, 2, 4], ['s3', 's1', 's2']],
       ['b', { x: '1' }, 'u', [3], ['s2']],
       ['a', { x: '1' }, 'other', [5], ['s4']],

@@ -3,6 +3,7 @@
  * whatever it accepts, the general path accepts and converts to the same samples; whatever
  * the general path refuses, it refuses too (returns null, so the general path answers).
  */
+import { sampleIdAt } from '../../src/storage/sample-ids.ts';
 import fc from 'fast-check';
 import { Packr, pack } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ function samples(batch: IngestBatch): string[] {
   for (const s of batch.series) {
     const labels = JSON.stringify(Object.entries(s.labels).sort());
     for (let i = 0; i < s.timestamps.length; i++) {
-      out.push(JSON.stringify([s.metric, s.unit, labels, s.timestamps[i], s.values[i], s.traceIds?.[i], s.spanIds?.[i]]));
+      out.push(JSON.stringify([s.metric, s.unit, labels, s.timestamps[i], s.values[i], s.ids && sampleIdAt(s.ids, i).traceId, s.ids && sampleIdAt(s.ids, i).spanId]));
     }
   }
   return out.sort();

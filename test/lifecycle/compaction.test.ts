@@ -3,6 +3,7 @@
  * 20 s row in memory for a day, since a segment is dropped only once all its rows expired).
  * Sweeps rebuild mostly-expired segments from their live rows; answers never change.
  */
+import { sampleIdsFromStrings } from '../../src/storage/sample-ids.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +37,7 @@ function mixedBatches(t: number, i: number): IngestBatch[] {
   return [
     {
       ttlSeconds: 10,
-      series: [{ metric: 'short', labels: { i: String(i % 3) }, timestamps: shortTs, values: shortTs.map((_, j) => j), traceIds: Array.from(shortTs, (_, j) => `st${i}-${j}`), spanIds: Array.from(shortTs, () => null) }],
+      series: [{ metric: 'short', labels: { i: String(i % 3) }, timestamps: shortTs, values: shortTs.map((_, j) => j), ids: sampleIdsFromStrings(100, Array.from(shortTs, (_, j) => `st${i}-${j}`), Array.from(shortTs, () => null)) }],
       events: [
         { kind: 'span_start', traceId: `short-${i}`, spanId: `short-${i}`, ts: t, name: 'short', attributes: { payload: 'x'.repeat(200) } },
         ...Array.from({ length: 20 }, (_, j) => ({ kind: 'span_start' as const, traceId: `short-${i}`, spanId: `short-${i}-${j}`, parentSpanId: `short-${i}`, ts: t + j, name: 'child' })),
@@ -45,7 +46,7 @@ function mixedBatches(t: number, i: number): IngestBatch[] {
     },
     {
       ttlSeconds: 86_400,
-      series: [{ metric: 'long', labels: {}, timestamps: Float64Array.of(t), values: Float64Array.of(i), traceIds: [`lt${i}`], spanIds: ['ls'] }],
+      series: [{ metric: 'long', labels: {}, timestamps: Float64Array.of(t), values: Float64Array.of(i), ids: sampleIdsFromStrings(1, [`lt${i}`], ['ls']) }],
       events: [
         { kind: 'span_start', traceId: `long-${i}`, spanId: `long-${i}`, ts: t, name: 'long' },
         { kind: 'log', traceId: `long-${i}`, spanId: `long-${i}`, ts: t + 1, message: `long log ${i}`, severity: 'info' },

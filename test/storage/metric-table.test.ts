@@ -51,7 +51,7 @@ describe('MetricTable', () => {
 
   it('restores time order for out-of-order appends', () => {
     const t = new MetricTable({ maxHeadRows: 1000, maxHeadAgeMicros: 60 * SEC }, manualClock(T0));
-    t.appendMany(1, [T0 + 5, T0 + 1, T0 + 3], [5, 1, 3], DAY);
+    t.appendMany(1, Float64Array.of(T0 + 5, T0 + 1, T0 + 3), Float64Array.of(5, 1, 3), DAY);
     t.append(1, T0 + 2, 2, DAY);
     expect(collect(t, 1).map((p) => p[1])).toEqual([1, 2, 3, 5]);
     t.seal();
@@ -91,7 +91,7 @@ describe('MetricTable', () => {
     expect(t.shouldSeal()).toBe(true);
     t.seal();
     expect(t.shouldSeal()).toBe(false);
-    t.appendMany(1, [T0 + 1, T0 + 2, T0 + 3], [1, 2, 3], DAY);
+    t.appendMany(1, Float64Array.of(T0 + 1, T0 + 2, T0 + 3), Float64Array.of(1, 2, 3), DAY);
     expect(t.shouldSeal()).toBe(true);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeriesRegistry } from '../../src/index/series.ts';
 import { manualClock } from '../../src/storage/clock.ts';
 import { MetricTable } from '../../src/storage/metric-table.ts';
+import { sampleIdsFromStrings } from '../../src/storage/sample-ids.ts';
 import type { MetricSegment } from '../../src/storage/metric-segment.ts';
 import { decodeMetricParquet, decodeRowParquet, openSegmentParquet } from '../../src/storage/parquet-read.ts';
 import { encodeSegmentParquet } from '../../src/storage/parquet-write.ts';
@@ -54,8 +55,8 @@ describe('Parquet segment files', () => {
     const table = new MetricTable(LIMITS, manualClock(T0));
     const a = reg.getOrCreate({ __name__: 'tokens', model: 'm1' }, 'tokens');
     const b = reg.getOrCreate({ __name__: 'latency', route: '/x', code: '200' });
-    table.appendMany(b, [T0 + 3, T0 + 1, T0 + 2], [0.5, -0, NaN], 60 * SEC);
-    table.appendMany(a, [T0, T0 + 10], [1, 2], 60 * SEC);
+    table.appendMany(b, Float64Array.of(T0 + 3, T0 + 1, T0 + 2), Float64Array.of(0.5, -0, NaN), 60 * SEC);
+    table.appendMany(a, Float64Array.of(T0, T0 + 10), Float64Array.of(1, 2), 60 * SEC);
     table.append(a, T0 + 5, 1e300, 60 * SEC);
     const seg = table.seal()!;
     const { back, to, meta } = await roundTripMetrics(seg, reg);
@@ -75,7 +76,8 @@ describe('Parquet segment files', () => {
     const a = reg.getOrCreate({ __name__: 'm', k: 'v' });
     table.append(a, T0, 1, 10 * SEC, 'trace-1', 'span-1');
     table.append(a, T0 + 1, 2, 20 * SEC);
-    table.appendMany(a, [T0 + 2, T0 + 3], [3, 4], 30 * SEC, ['trace-2', null], [null, 'span-9']);
+    const ids = sampleIdsFromStrings(2, ['trace-2', null], [null, 'span-9'])!;
+    table.appendMany(a, Float64Array.of(T0 + 2, T0 + 3), Float64Array.of(3, 4), 30 * SEC, ids, table.headCodesOf(ids.dictionary));
     const seg = table.seal()!;
     expect(seg.expiry).not.toBeNull();
     const { back, to } = await roundTripMetrics(seg, reg);

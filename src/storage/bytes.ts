@@ -1,0 +1,132 @@
+/**
+ * Little-endian binary writing and reading for hand-laid record formats (the WAL's series
+ * batches): a growable buffer on the way out, a bounds-checked cursor on the way in.
+ * Typed arrays go as their own bytes (platform order: little-endian on every target Node
+ * runs on here) and come back copied into arrays of their own.
+ */
+
+const UTF8_ENCODER = new TextEncoder();
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  pos = 0;
+
+  constructor(capacity = 4096) {
+    this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.reserve(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u32(v: number): void {
+    this.reserve(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  f64(v: number): void {
+    this.reserve(8);
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  /** u32 byte length, then the UTF-8 bytes. */
+  string(s: string): void {
+    this.reserve(4 + s.length * 3);
+    const { written } = UTF8_ENCODER.encodeInto(s, this.buf.subarray(this.pos + 4));
+    this.view.setUint32(this.pos, written, true);
+    this.pos += 4 + written;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** A typed array's own bytes (a view writes its window, not its whole buffer). */
+  typed(a: Float64Array | Uint32Array): void {
+    this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+
+  /** The bytes written so far (a view of the buffer, valid until the next write). */
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+export class ByteReader {
+  private readonly view: DataView;
+  pos = 0;
+
+  constructor(readonly src: Uint8Array, private readonly what: string) {
+    this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  }
+
+  get done(): boolean {
+    return this.pos === this.src.length;
+  }
+
+  private need(n: number): number {
+    const at = this.pos;
+    if (at + n > this.src.length) throw new Error(`${this.what}: truncated at byte ${at} (needs ${n} more)`);
+    this.pos = at + n;
+    return at;
+  }
+
+  u8(): number {
+    return this.src[this.need(1)]!;
+  }
+
+  u32(): number {
+    return this.view.getUint32(this.need(4), true);
+  }
+
+  f64(): number {
+    return this.view.getFloat64(this.need(8), true);
+  }
+
+  string(): string {
+    const length = this.u32();
+    const at = this.need(length);
+    return UTF8_DECODER.decode(this.src.subarray(at, at + length));
+  }
+
+  /** `length` raw bytes as a view of the source. */
+  bytes(length: number): Uint8Array {
+    const at = this.need(length);
+    return this.src.subarray(at, at + length);
+  }
+
+  /** `n` float64s, copied into an array of their own. */
+  f64s(n: number): Float64Array {
+    const b = this.bytes(n * 8);
+    const out = new Float64Array(n);
+    new Uint8Array(out.buffer).set(b);
+    return out;
+  }
+
+  /** `n` uint32s, copied into an array of their own. */
+  u32s(n: number): Uint32Array {
+    const b = this.bytes(n * 4);
+    const out = new Uint32Array(n);
+    new Uint8Array(out.buffer).set(b);
+    return out;
+  }
+}
