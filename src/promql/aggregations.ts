@@ -4,7 +4,7 @@ import { goFormatFloat } from './gostrconv.ts';
 import { GoHeap } from './go-heap.ts';
 import { FAST_PATHS } from './fast-paths.ts';
 import { compareStrings, dropMetricName, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
-import { forEachRangeLoop, RANGE_LOOPS } from './range-loops.ts';
+import { forEachRangeLoop, RANGE_LOOPS, type FusedSum } from './range-loops.ts';
 import { fetchInstantSeries, fetchRangeSeries, instantSamples } from './selectors.ts';
 import type { SampleSource } from './source.ts';
 import { quantile } from './quantile.ts';
@@ -66,6 +66,11 @@ class SeriesMajorAccumulator {
   ) {
     this.value = new Float64Array(numGroups * T);
     this.count = new Float64Array(numGroups * T);
+  }
+
+  /** The running values and counts, cell (g, step) at g × numSteps + step. */
+  cells(): { sum: Float64Array; count: Float64Array } {
+    return { sum: this.value, count: this.count };
   }
 
   /** One input series of group g: its first n steps and values. */
@@ -172,7 +177,7 @@ export function evalRangeAggregation(e: AggregateExpr, call: Call, ms: MatrixSel
   const plan = fusedGroups(e, fetched, call.func === 'last_over_time', grid);
   if (!plan) return null;
   const params = { firstEnd: grid.startMs - ms.selector.offsetMs, stepMs: grid.stepMs, numSteps: grid.numSteps, rangeMs: ms.rangeMs };
-  forEachRangeLoop(call.func, fetched.map((s) => ({ t: s.timestamps, v: s.values })), params, (i, steps, values, n) => plan.add(i, steps, values, n));
+  forEachRangeLoop(call.func, fetched.map((s) => ({ t: s.timestamps, v: s.values })), params, (i, steps, values, n) => plan.add(i, steps, values, n), plan.fusedSum);
   return plan.finish();
 }
 
@@ -199,6 +204,8 @@ export function evalSelectorAggregation(e: AggregateExpr, sel: VectorSelector, s
 
 interface FusedPlan {
   add(index: number, steps: Int32Array, values: Float64Array, n: number): void;
+  /** For sum: the running values, for loops that add into them directly. */
+  fusedSum: FusedSum | null;
   finish(): StepSeries[];
 }
 
@@ -233,15 +240,19 @@ function fusedGroups(e: AggregateExpr, fetched: readonly { labels: Labels; key: 
   // Groups come out in order of their first series with a value, as when aggregating the inner result.
   const order: number[] = [];
   const seen = new Uint8Array(groupLabelsList.length);
+  const added = (i: number) => {
+    const g = groupOf[i];
+    if (!seen[g]) {
+      seen[g] = 1;
+      order.push(g);
+    }
+  };
   return {
     add(i, steps, values, n) {
-      const g = groupOf[i];
-      if (!seen[g]) {
-        seen[g] = 1;
-        order.push(g);
-      }
-      acc.add(g, steps, values, n);
+      added(i);
+      acc.add(groupOf[i], steps, values, n);
     },
+    fusedSum: e.op === 'sum' ? { ...acc.cells(), baseOf: (i) => groupOf[i] * grid.numSteps, added } : null,
     finish: () => acc.finish(order, groupLabelsList),
   };
 }

@@ -22,7 +22,18 @@ export interface RangeLoopInput {
   rangeMs: number;
   outSteps: Int32Array;
   outValues: Float64Array;
+  /**
+   * When set (rate/increase/delta only, see FUSED_SUM_LOOPS), each step's value is added to
+   * sum[sumBase + step] instead of being written out (sumCount marks cells that have one):
+   * sum's running value, without a second pass over the output.
+   */
+  sum?: Float64Array | null;
+  sumCount?: Float64Array | null;
+  sumBase?: number;
 }
+
+/** The loops that can add straight into a sum's running values (RangeLoopInput.sum). */
+export const FUSED_SUM_LOOPS: ReadonlySet<string> = new Set(['rate', 'increase', 'delta']);
 
 export type RangeLoop = (input: RangeLoopInput) => number;
 
@@ -43,6 +54,9 @@ let resetPrefix = new Int32Array(1024);
 
 function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boolean): number {
   const { t, v, firstEnd, stepMs, numSteps, rangeMs, outSteps, outValues } = x;
+  const sum = x.sum ?? null;
+  const sumCount = x.sumCount ?? outValues;
+  const sumBase = x.sumBase ?? 0;
   const len = t.length;
   // resets[i]: counter resets among samples 1..i, so a window without any skips the scan.
   if (isCounter) {
@@ -63,12 +77,29 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
   let lastFactor = NaN;
   let lo = 0;
   let hi = 0;
+  let dLo = 0;
+  let dHi = 0;
   let n = 0;
   for (let step = 0; step < numSteps; step++) {
     const end = firstEnd + step * stepMs;
     const start = end - rangeMs;
-    while (hi < len && t[hi] <= end) hi++;
-    while (lo < hi && t[lo] < start) lo++;
+    // Regular scrapes move the window by the same number of samples every step: try the
+    // last step's moves first (two independent checks each), else walk.
+    const h = hi + dHi;
+    const l = lo + dLo;
+    if (h < len && h > 0 && l > 0 && l < h && t[h - 1] <= end && t[h] > end && t[l - 1] < start && t[l] >= start) {
+      dHi = h - hi;
+      dLo = l - lo;
+      hi = h;
+      lo = l;
+    } else {
+      const hi0 = hi;
+      const lo0 = lo;
+      while (hi < len && t[hi] <= end) hi++;
+      while (lo < hi && t[lo] < start) lo++;
+      dHi = hi - hi0;
+      dLo = lo - lo0;
+    }
     if (hi - lo < 2) continue;
     const first = v[lo];
     const last = v[hi - 1];
@@ -84,11 +115,15 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
     const endGapMs = end - t[hi - 1];
     const sampledMs = t[hi - 1] - t[lo];
     const count = hi - lo;
-    let durationToStart = startGapMs / 1000;
-    const sampledInterval = sampledMs / 1000;
+    let durationToStart = NaN;
     let toZero = false;
-    if (isCounter && result > 0 && first >= 0) {
-      const durationToZero = sampledInterval * (first / result);
+    // A counter may be extrapolated only down to its zero point. That point is before the
+    // window's start whenever first >= result and the samples span more than the start gap
+    // (then durationToZero = sampled × first/result >= sampled >= start gap, each step of
+    // the rounding monotone): the usual case, decided without its three divisions.
+    if (isCounter && result > 0 && first >= 0 && !(first >= result && sampledMs >= startGapMs)) {
+      durationToStart = startGapMs / 1000;
+      const durationToZero = (sampledMs / 1000) * (first / result);
       if (durationToZero < durationToStart) {
         durationToStart = durationToZero;
         toZero = true;
@@ -100,6 +135,8 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
     if (!toZero && startGapMs === lastStartGapMs && endGapMs === lastEndGapMs && sampledMs === lastSampledMs && count === lastCount) {
       factor = lastFactor;
     } else {
+      if (!toZero) durationToStart = startGapMs / 1000;
+      const sampledInterval = sampledMs / 1000;
       const durationToEnd = endGapMs / 1000;
       const averageDurationBetweenSamples = sampledInterval / (count - 1);
       const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
@@ -118,8 +155,18 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
         lastFactor = factor;
       }
     }
-    outSteps[n] = step;
-    outValues[n] = result * factor;
+    const value = result * factor;
+    if (sum !== null) {
+      // The same operations as SeriesMajorAccumulator.add's sum, in the same (series) order.
+      const c = sumBase + step;
+      if (sumCount[c] === 0) {
+        sumCount[c] = 1;
+        sum[c] = value;
+      } else sum[c] += value;
+    } else {
+      outSteps[n] = step;
+      outValues[n] = value;
+    }
     n++;
   }
   return n;
@@ -327,6 +374,7 @@ export function evalRangeLoops(
 export function forEachRangeLoop(
   name: string, series: readonly { t: Float64Array; v: Float64Array }[], p: RangeParams,
   visit: (index: number, steps: Int32Array, values: Float64Array, n: number) => void,
+  fused: FusedSum | null = null,
 ): void {
   const loop = RANGE_LOOPS[name];
   let samples = 0;
@@ -346,10 +394,20 @@ export function forEachRangeLoop(
   const steps = new Int32Array(p.numSteps);
   const values = new Float64Array(p.numSteps);
   const input: RangeLoopInput = { ...p, t: new Float64Array(0), v: values, outSteps: steps, outValues: values };
+  const direct = fused !== null && FUSED_SUM_LOOPS.has(name) ? fused : null;
+  if (direct) {
+    input.sum = direct.sum;
+    input.sumCount = direct.count;
+  }
   const local = (from: number, to: number) => {
     for (let i = from; i < to; i++) {
       input.t = series[i].t;
       input.v = series[i].v;
+      if (direct) {
+        input.sumBase = direct.baseOf(i);
+        if (loop(input) > 0) direct.added(i);
+        continue;
+      }
       const n = loop(input);
       if (n > 0) visit(i, steps, values, n);
     }
@@ -376,6 +434,18 @@ export function forEachRangeLoop(
   } else if (split < series.length) {
     local(split, series.length);
   }
+}
+
+/**
+ * A sum's running values (SeriesMajorAccumulator) that this thread's loops add into
+ * directly: series i goes to row baseOf(i); added(i) is called after a series that added
+ * anything. Series the helper thread evaluated still arrive through `visit`.
+ */
+export interface FusedSum {
+  sum: Float64Array;
+  count: Float64Array;
+  baseOf(index: number): number;
+  added(index: number): void;
 }
 
 /** The helper's part of a range-function evaluation, in shared memory. */

@@ -122,6 +122,8 @@ const QUERIES: [string, boolean][] = [
   ['sum by (job) (m) - on() group(m)', false],
   ['m * on(job) m', false],
   ['sum by (job) (rate(m[5m]))', false],
+  ['sum(increase(m[3m]))', false],
+  ['sum by (instance) (delta(m[2m] offset 1m))', false],
   ['avg(avg_over_time(m[3m]))', true],
   ['count without (instance) (last_over_time(m[2m]))', false],
   ['max(increase(m[5m] offset 1m))', false],
