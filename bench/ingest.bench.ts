@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { postAll, streamAll, type SendStats } from './ingest/clients.ts';
 import { measureDecodePaths } from './ingest/decode-paths.ts';
-import { startStrata, startVictoriaMetrics, victoriaMetricsAvailable, VICTORIA_METRICS_BIN, type ServerProcess } from './ingest/processes.ts';
+import { cpuSeconds, startStrata, startVictoriaMetrics, victoriaMetricsAvailable, VICTORIA_METRICS_BIN, type CpuSeconds, type ServerProcess } from './ingest/processes.ts';
 import { strataQueryableSamples, strataTraceCount, victoriaMetricsQueryableSamples } from './ingest/verify.ts';
 import { spanEventBodies, Workload, type WorkloadShape } from './ingest/workload.ts';
 import { isMain, machine, markdownTable, RESULTS_DIR, writeResults, type BenchRow } from './report.ts';
@@ -60,6 +60,8 @@ interface Measured {
   seconds: number;
   /** Until the last acknowledgement (the rest is waiting until every sample is queryable). */
   ackSeconds?: number;
+  /** CPU the server used over the run (main thread; all threads). */
+  cpu?: CpuSeconds | null;
   items: number;
   stats: SendStats;
 }
@@ -75,7 +77,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const perSecond = (m: Measured) => m.items / m.seconds;
   const rows: BenchRow[] = [];
   const measured: Partial<Record<Scenario, Measured>> = {};
-  const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s${m.ackSeconds !== undefined ? ` (last ack at ${m.ackSeconds.toFixed(2)} s)` : ''}, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
+  const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s${m.ackSeconds !== undefined ? ` (last ack at ${m.ackSeconds.toFixed(2)} s)` : ''}${m.cpu ? `, server CPU ${m.cpu.total.toFixed(2)} s (main thread ${m.cpu.main.toFixed(2)} s)` : ''}, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
 
   if (scenarios.has('decode')) {
     const { before, after, events } = measureDecodePaths();
@@ -89,23 +91,23 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   }
   if (scenarios.has('series')) {
     const bodies = workload.strataSeriesBodies();
-    measured.series = await onStrata((url) => timeSamples(workload, () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
+    measured.series = await onStrata((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
   }
   if (scenarios.has('vm-series') && vm) {
     const bodies = workload.vmSeriesBodies();
-    measured['vm-series'] = await onVictoriaMetrics((url) => timeSamples(workload, () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
+    measured['vm-series'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
   }
   if (scenarios.has('events')) {
     const bodies = workload.strataEventBodies();
-    measured.events = await onStrata((url) => timeSamples(workload, () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
+    measured.events = await onStrata((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
   }
   if (scenarios.has('vm-events') && vm) {
     const bodies = workload.vmSampleBodies();
-    measured['vm-events'] = await onVictoriaMetrics((url) => timeSamples(workload, () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
+    measured['vm-events'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
   }
   if (scenarios.has('stream')) {
     const bodies = workload.strataSeriesBodies();
-    measured.stream = await onStrata((url) => timeSamples(workload, async () => {
+    measured.stream = await onStrata((url, pid) => timeSamples(pid, workload, async () => {
       const stats = { requests: bodies.length, retried: 0, bytes: bodies.reduce((n, b) => n + b.byteLength, 0) };
       const applied = await streamAll(`${url.replace('http', 'ws')}/v1/telemetry/stream`, bodies, clients, STREAM_PIPELINE);
       if (applied !== total) throw new Error(`stream: ${applied} samples acknowledged, expected ${total}`);
@@ -154,27 +156,30 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
 }
 
 /** Sends, then waits until every sample of the workload is queryable; the whole span is timed. */
-async function timeSamples(workload: Workload, send: () => Promise<SendStats>, queryable: () => Promise<number>): Promise<Measured> {
+async function timeSamples(pid: number, workload: Workload, send: () => Promise<SendStats>, queryable: () => Promise<number>): Promise<Measured> {
+  const cpu0 = cpuSeconds(pid);
   const started = performance.now();
   const stats = await send();
   const ackSeconds = (performance.now() - started) / 1000;
   const count = await queryable();
   const seconds = (performance.now() - started) / 1000;
+  const cpu1 = cpuSeconds(pid);
   if (count !== workload.totalSamples) throw new Error(`${count} samples queryable after the load, expected ${workload.totalSamples}`);
-  return { seconds, ackSeconds, items: count, stats };
+  const cpu = cpu0 && cpu1 ? { main: cpu1.main - cpu0.main, total: cpu1.total - cpu0.total } : null;
+  return { seconds, ackSeconds, items: count, stats, cpu };
 }
 
-async function onStrata<T>(run: (url: string) => Promise<T>): Promise<T> {
+async function onStrata<T>(run: (url: string, pid: number) => Promise<T>): Promise<T> {
   return onServer(await startStrata('always', process.env.STRATA_BENCH_CPU_PROF), run);
 }
 
-async function onVictoriaMetrics<T>(run: (url: string) => Promise<T>): Promise<T> {
+async function onVictoriaMetrics<T>(run: (url: string, pid: number) => Promise<T>): Promise<T> {
   return onServer(await startVictoriaMetrics(), run);
 }
 
-async function onServer<T>(server: ServerProcess, run: (url: string) => Promise<T>): Promise<T> {
+async function onServer<T>(server: ServerProcess, run: (url: string, pid: number) => Promise<T>): Promise<T> {
   try {
-    return await run(server.url);
+    return await run(server.url, server.pid);
   } finally {
     await server.stop();
   }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './log.ts';
 
@@ -22,6 +23,8 @@ export interface Config {
   fsync: FsyncPolicy;
   bodyLimitBytes: number;
   bodyTimeoutMs: number;
+  /** Threads that decode large ingest bodies beside the main thread; 0 = decode inline. */
+  ingestThreads: number;
   /** How often expired segments are looked for and dropped. */
   retentionSweepMs: number;
   /** How long shutdown waits for in-flight requests. */
@@ -64,6 +67,8 @@ interface Setting<K extends keyof Config = keyof Config> {
 }
 
 const MiB = 1024 * 1024;
+/** One decode thread per core, up to 4: beyond that the main thread's apply is the limit. */
+const DEFAULT_INGEST_THREADS = Math.min(4, availableParallelism());
 
 /** Every knob, once: its env variable, its flag, its default, its parser and its help line. */
 export const SETTINGS: readonly Setting[] = [
@@ -76,6 +81,7 @@ export const SETTINGS: readonly Setting[] = [
   setting('defaultTtlSeconds', 'STRATA_DEFAULT_TTL_SECONDS', '--default-ttl-seconds', '<seconds>', 'TTL of events without ttl_seconds', 604_800, integer(1, Number.MAX_SAFE_INTEGER)),
   setting('fsync', 'STRATA_FSYNC', '--fsync', FSYNC_POLICIES.join('|'), 'WAL fsync policy', 'always', oneOf(FSYNC_POLICIES)),
   setting('bodyLimitBytes', 'STRATA_BODY_LIMIT_BYTES', '--body-limit-bytes', '<bytes>', 'largest request body accepted (suffixes KiB, MiB, GiB allowed)', 16 * MiB, byteSize),
+  setting('ingestThreads', 'STRATA_INGEST_THREADS', '--ingest-threads', '<n>', 'threads decoding large ingest bodies (0 = on the main thread)', DEFAULT_INGEST_THREADS, integer(0, 64)),
   setting('bodyTimeoutMs', 'STRATA_BODY_TIMEOUT_MS', '--body-timeout-ms', '<ms>', 'answer 408 when a request body takes longer than this', 30_000, integer(1, 2 ** 31 - 1)),
   setting('retentionSweepMs', 'STRATA_RETENTION_SWEEP_MS', '--retention-sweep-ms', '<ms>', 'how often expired segments are dropped', 30_000, integer(1, 2 ** 31 - 1)),
   setting('shutdownTimeoutMs', 'STRATA_SHUTDOWN_TIMEOUT_MS', '--shutdown-timeout-ms', '<ms>', 'how long shutdown waits for in-flight requests', 10_000, integer(0, 2 ** 31 - 1)),

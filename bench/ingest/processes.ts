@@ -1,7 +1,7 @@
 /** The servers under test, as child processes on free ports with temporary data directories. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -79,3 +79,30 @@ async function started(child: ChildProcess, url: string, healthPath: string, dat
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** CPU seconds a server process has used: its main thread, and all its threads together. */
+export interface CpuSeconds {
+  main: number;
+  total: number;
+}
+
+/**
+ * From /proc (Linux): the main thread's schedstat run time and the process's utime + stime
+ * (which keeps the time of threads that have exited). On a busy machine wall time is mostly
+ * waiting for a core; CPU time says what the work itself cost. null where /proc is missing.
+ */
+export function cpuSeconds(pid: number): CpuSeconds | null {
+  try {
+    const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { main, total: ticks / CLOCK_TICKS_PER_SECOND };
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ, 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;

@@ -1,5 +1,5 @@
 /** The HTTP ingest routes (SPEC §2, §3): log_event in both revisions, JSON or msgpack, one event, a batch or series. */
-import { decodeIngestBatch } from '../telemetry/msgpack-ingest.ts';
+import type { DecodePool } from '../telemetry/decode-pool.ts';
 import type { Server } from './app.ts';
 import { ok, type RouteOptions, type RouteRequest } from './http.ts';
 import type { IngestGate } from './overload.ts';
@@ -7,13 +7,15 @@ import { isMsgpackMediaType } from './request.ts';
 
 export interface IngestRoutesContext {
   gate: IngestGate;
+  /** Decodes bodies, large ones on its threads. */
+  decoder: DecodePool;
   defaultTtlSeconds: number;
 }
 
 export function registerIngestRoutes(server: Server, ctx: IngestRoutesContext): void {
   const logEvent = async (req: RouteRequest) => {
     const format = isMsgpackMediaType(req.contentType) ? 'msgpack' : 'json';
-    await ctx.gate.accept('http', req.body?.byteLength ?? 0, () => decodeIngestBatch(req.body, format, ctx.defaultTtlSeconds));
+    await ctx.gate.accept('http', req.body?.byteLength ?? 0, () => ctx.decoder.decode(req.body, format, ctx.defaultTtlSeconds));
     return ok(null);
   };
   // A chunked body of unknown length counts as empty here; the gate checks its real size once read.

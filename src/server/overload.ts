@@ -83,32 +83,36 @@ export class IngestGate {
   }
 
   /**
-   * Decodes a body of `bytes` with `decode` and makes the batch durable; resolves to the
-   * number of events and samples applied. Throws the decoder's 400 (nothing applied) or a 429.
+   * Decodes a body of `bytes` with `decode` (inline or on a decode thread) and makes the
+   * batch durable; resolves to the number of events and samples applied. Throws the
+   * decoder's 400 (nothing applied) or a 429.
    */
-  async accept(transport: Transport, bytes: number, decode: () => IngestBatch): Promise<number> {
+  async accept(transport: Transport, bytes: number, decode: () => IngestBatch | Promise<IngestBatch>): Promise<number> {
     this.checkRoom(bytes, transport);
-    let batch: IngestBatch;
-    try {
-      batch = decode();
-    } catch (error) {
-      this.refused.labels(transport, 'invalid').inc();
-      throw error;
-    }
-    const n = countSamples(batch);
-    if (n === 0) return 0;
-    // Decoding is synchronous, so the room checked above is still there.
+    // The body holds its room from here: while it decodes on a thread, others see it taken.
     this.backlogBytes += bytes;
     this.backlogBatches++;
     try {
+      let batch: IngestBatch;
+      try {
+        // A body decoded inline goes on to the WAL in this same turn; one from a decode thread, once it is back.
+        const decoded = decode();
+        batch = decoded instanceof Promise ? await decoded : decoded;
+      } catch (error) {
+        // A decode thread that died (500) is the server's failure, not an invalid body.
+        if (!((error as { status?: number }).status! >= 500)) this.refused.labels(transport, 'invalid').inc();
+        throw error;
+      }
+      const n = countSamples(batch);
+      if (n === 0) return 0;
       await this.ingest(batch);
+      this.accepted.labels(transport).inc();
+      this.items.labels(transport).inc(n);
+      return n;
     } finally {
       this.backlogBytes -= bytes;
       this.backlogBatches--;
     }
-    this.accepted.labels(transport).inc();
-    this.items.labels(transport).inc(n);
-    return n;
   }
 
   private hasRoom(bytes: number): boolean {

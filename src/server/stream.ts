@@ -16,7 +16,7 @@
  *   (1008): it is not reading its acks, and holding them would grow memory without bound.
  * Nothing is sent on a closed socket: `close` marks the session and pending acks are dropped.
  */
-import { decodeIngestBatch } from '../telemetry/msgpack-ingest.ts';
+import type { DecodePool } from '../telemetry/decode-pool.ts';
 import type { Server } from './app.ts';
 import { isApiError } from './errors.ts';
 import type { MetricsRegistry } from './metrics-registry.ts';
@@ -64,11 +64,11 @@ export function newStreamSession(): StreamSession {
   return { closed: false, inFlight: 0, inFlightBytes: 0, held: [], heldBytes: 0, lastAck: Promise.resolve() };
 }
 
-export function registerIngestStream(server: Server, gate: IngestGate, options: StreamOptions): void {
+export function registerIngestStream(server: Server, gate: IngestGate, decoder: DecodePool, options: StreamOptions): void {
   const flow = new AckFlow({ maxInFlightBytes: 4 * options.maxMessageBytes, ...options });
   const connections = trackConnections(server.metrics);
   const ingestMessage = (bytes: Uint8Array, isBinary: boolean) =>
-    gate.accept('stream', bytes.byteLength, () => decodeIngestBatch(bytes, isBinary ? 'msgpack' : 'json', options.defaultTtlSeconds));
+    gate.accept('stream', bytes.byteLength, () => decoder.decode(bytes, isBinary ? 'msgpack' : 'json', options.defaultTtlSeconds));
 
   server.ws<StreamSession>(STREAM_PATH, {
     maxPayloadLength: options.maxMessageBytes,
@@ -78,7 +78,7 @@ export function registerIngestStream(server: Server, gate: IngestGate, options: 
     idleTimeout: 120,
     sendPingsAutomatically: true,
     open: () => connections.inc(),
-    // The ArrayBuffer is only valid during this call: decoding is synchronous and copies what it keeps.
+    // The ArrayBuffer is only valid during this call: the decoder decodes now or copies the bytes now.
     message: (ws, message, isBinary) => flow.receive(ws, ws.getUserData(), message.byteLength, () => ingestMessage(new Uint8Array(message), isBinary)),
     drain: (ws) => flow.drain(ws, ws.getUserData()),
     close: (ws) => {

@@ -3,10 +3,13 @@
  * decoder reads any record on its own, which replay after a crash needs. Two layouts:
  *
  * - Series-only batches (what both high-volume ingest paths produce) use a hand-laid binary
- *   layout (format 2, below): per series a header (metric, unit, labels) then the timestamp
- *   and value columns as raw float64 bytes, ids as uint32 codes into a batch dictionary.
- *   Encoding is a few copies: a label set's header bytes are cached per labels object, which
- *   the fast decoders hand out once per label set and never change.
+ *   layout (format 2, below): the series' headers (metric, unit, labels), then the batch's
+ *   columns — timestamps and values as raw float64 bytes, ids as uint32 codes into a batch
+ *   dictionary. Encoding is a few copies: a label set's header bytes are cached per labels
+ *   object, which the fast decoders hand out once per label set and never change, and runs
+ *   that already lie back to back in one buffer (the grouper's) are copied at once. Decoding
+ *   copies each column once and hands every series views of its slices: a batch of thousands
+ *   of short series costs no allocation per series but its entry and views.
  * - Anything with events uses msgpack with msgpackr's record extension (repeated event shapes
  *   cost their keys once per message) and typed-array extension (format 1). Metric values are
  *   lifted out of the metric events into one Float64Array: an exact round trip for every
@@ -17,13 +20,18 @@
  * Format 2, little-endian:
  *   0xc1 (a byte msgpack never uses, so no format-1 message starts with it) | u8 2 |
  *   f64 ttl | u32 dictionaries | per dictionary: u32 count, count × string |
- *   u32 series | per series: header | u32 n | f64 × n timestamps | f64 × n values |
- *     u32 dictionary index + 1 (0 = no ids) | if ids: u32 × n trace codes | u32 × n span codes
+ *   u32 series | per series: u32 header bytes | header | u32 n | u32 dictionary index + 1 (0 = no ids) |
+ *   the columns, each the series' runs back to back in series order: f64 timestamps | f64 values |
+ *     u32 trace codes | u32 span codes (these two of the series with ids only)
  *   header: string metric | string unit (absent = empty) | u8 unit given | u32 labels | labels × (string name, string value)
+ * Decoding keeps the header bytes it has seen (header-cache.ts), so a label set that comes
+ * again is one hash and compare, and its metric, unit and labels object are the same as last
+ * time — which also lets the series registry find it by object.
  *   string: u32 byte length | UTF-8 bytes
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { ByteReader, ByteWriter } from './bytes.ts';
+import { HeaderCache, type SeriesHeader } from './header-cache.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SampleIds, SeriesEntry } from './events.ts';
 import { sampleIdsFromStrings } from './sample-ids.ts';
 
@@ -66,17 +74,20 @@ interface CachedHeader {
 
 /** Header bytes by labels object (checked against metric and unit, which may differ for a shared object). */
 const headers = new WeakMap<Record<string, string>, CachedHeader>();
+/** Decoded headers by their bytes. */
+const headerCache = new HeaderCache();
 
 function encodeBinary(batch: IngestBatch): Uint8Array {
-  let bytes = 16;
-  for (const s of batch.series) bytes += 64 + s.timestamps.length * (s.ids ? 24 : 16);
+  const series = batch.series;
+  let bytes = 24;
+  for (const s of series) bytes += 64 + s.timestamps.length * (s.ids ? 24 : 16);
   const w = new ByteWriter(bytes);
   w.u8(BINARY_MAGIC);
   w.u8(FORMAT_BINARY);
   w.f64(batch.ttlSeconds);
   const dictionaries: string[][] = [];
   const dictionaryIndex = new Map<string[], number>();
-  for (const s of batch.series) {
+  for (const s of series) {
     if (s.ids && !dictionaryIndex.has(s.ids.dictionary)) {
       dictionaryIndex.set(s.ids.dictionary, dictionaries.length);
       dictionaries.push(s.ids.dictionary);
@@ -87,20 +98,18 @@ function encodeBinary(batch: IngestBatch): Uint8Array {
     w.u32(d.length);
     for (const id of d) w.string(id);
   }
-  w.u32(batch.series.length);
-  for (const s of batch.series) {
-    w.bytes(headerBytes(s));
+  w.u32(series.length);
+  for (const s of series) {
+    const header = headerBytes(s);
+    w.u32(header.length);
+    w.bytes(header);
     w.u32(s.timestamps.length);
-    w.typed(s.timestamps);
-    w.typed(s.values);
-    if (s.ids) {
-      w.u32(dictionaryIndex.get(s.ids.dictionary)! + 1);
-      w.typed(s.ids.trace);
-      w.typed(s.ids.span);
-    } else {
-      w.u32(0);
-    }
+    w.u32(s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
   }
+  w.column(series, (s) => s.timestamps);
+  w.column(series, (s) => s.values);
+  w.column(series, (s) => s.ids?.trace);
+  w.column(series, (s) => s.ids?.span);
   return w.result();
 }
 
@@ -122,6 +131,23 @@ function headerBytes(s: SeriesEntry): Uint8Array {
   return bytes;
 }
 
+function readHeader(r: ByteReader): SeriesHeader {
+  const metric = r.string();
+  const unit = r.string();
+  const unitGiven = r.u8() === 1;
+  const labels: Record<string, string> = {};
+  const labelCount = r.u32();
+  for (let l = 0; l < labelCount; l++) {
+    const name = r.string();
+    const value = r.string();
+    // `labels.__proto__ = v` would not make a property; the label must survive replay as it was.
+    if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
+    else labels[name] = value;
+  }
+  if (!r.done) throw new Error('batch codec: a series header is longer than its labels');
+  return { metric, unit: unitGiven ? unit : undefined, labels };
+}
+
 function decodeBinary(bytes: Uint8Array): IngestBatch {
   const r = new ByteReader(bytes, 'batch codec');
   r.u8();
@@ -134,35 +160,49 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
     for (let i = 0; i < ids.length; i++) ids[i] = r.string();
     dictionaries[d] = ids;
   }
-  const series: SeriesEntry[] = new Array(r.u32());
-  for (let k = 0; k < series.length; k++) {
-    const metric = r.string();
-    const unit = r.string();
-    const unitGiven = r.u8() === 1;
-    const labels: Record<string, string> = {};
-    const labelCount = r.u32();
-    for (let l = 0; l < labelCount; l++) {
-      const name = r.string();
-      const value = r.string();
-      // `labels.__proto__ = v` would not make a property; the label must survive replay as it was.
-      if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
-      else labels[name] = value;
+  const count = r.u32();
+  const series: SeriesEntry[] = new Array(count);
+  const lengths = new Uint32Array(count);
+  const withIds = new Uint32Array(count);
+  let samples = 0, idSamples = 0;
+  for (let k = 0; k < count; k++) {
+    const headerLength = r.u32();
+    const headerStart = r.skip(headerLength);
+    let header = headerCache.lookup(bytes, headerStart, headerLength);
+    if (header === undefined) {
+      const headerBytes = bytes.subarray(headerStart, headerStart + headerLength);
+      header = readHeader(new ByteReader(headerBytes, `batch codec: series ${k} header`));
+      headerCache.remember(headerBytes, header);
     }
-    const n = r.u32();
-    const entry: SeriesEntry = { metric, labels, timestamps: r.f64s(n), values: r.f64s(n) };
-    if (unitGiven) entry.unit = unit;
-    const dictionary = r.u32();
+    const n = (lengths[k] = r.u32());
+    samples += n;
+    const dictionary = (withIds[k] = r.u32());
     if (dictionary !== 0) {
-      const ids = dictionaries[dictionary - 1];
-      if (ids === undefined) throw new Error(`batch codec: series ${k} names dictionary ${dictionary - 1} of ${dictionaries.length}`);
-      entry.ids = { dictionary: ids, trace: r.u32s(n), span: r.u32s(n) };
+      if (dictionary > dictionaries.length) throw new Error(`batch codec: series ${k} names dictionary ${dictionary - 1} of ${dictionaries.length}`);
+      idSamples += n;
     }
+    const entry = { metric: header.metric, labels: header.labels } as SeriesEntry;
+    if (header.unit !== undefined) entry.unit = header.unit;
     series[k] = entry;
   }
-  if (!r.done) throw new Error(`batch codec: ${bytes.length - r.pos} bytes after the last series`);
+  // One array per column for the whole batch; each series gets views of its slices.
+  const ts = r.f64s(samples), values = r.f64s(samples);
+  const trace = r.u32s(idSamples), span = r.u32s(idSamples);
+  let at = 0, idAt = 0;
+  for (let k = 0; k < count; k++) {
+    const entry = series[k]!;
+    const n = lengths[k]!;
+    entry.timestamps = ts.subarray(at, at + n);
+    entry.values = values.subarray(at, at + n);
+    at += n;
+    if (withIds[k] !== 0) {
+      entry.ids = { dictionary: dictionaries[withIds[k]! - 1]!, trace: trace.subarray(idAt, idAt + n), span: span.subarray(idAt, idAt + n) };
+      idAt += n;
+    }
+  }
+  if (!r.done) throw new Error(`batch codec: ${bytes.length - r.pos} bytes after the last column`);
   return { ttlSeconds, events: [], series };
 }
-
 // ---- format 1: msgpack, batches with events ----
 
 function encodeMsgpack(batch: IngestBatch): Uint8Array {

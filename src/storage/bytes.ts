@@ -65,6 +65,28 @@ export class ByteWriter {
     this.bytes(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
 
+  /**
+   * One column of a batch: each item's array, back to back. Arrays that already lie back to
+   * back in one buffer (views of one column, as a grouper hands out) are copied in one go.
+   */
+  column<T>(items: readonly T[], arrayOf: (item: T) => Float64Array | Uint32Array | undefined): void {
+    let buffer: ArrayBufferLike | null = null;
+    let start = 0, end = 0;
+    for (const item of items) {
+      const a = arrayOf(item);
+      if (a === undefined || a.byteLength === 0) continue;
+      if (a.buffer === buffer && a.byteOffset === end) {
+        end += a.byteLength;
+        continue;
+      }
+      if (buffer !== null) this.bytes(new Uint8Array(buffer, start, end - start));
+      buffer = a.buffer;
+      start = a.byteOffset;
+      end = start + a.byteLength;
+    }
+    if (buffer !== null) this.bytes(new Uint8Array(buffer, start, end - start));
+  }
+
   /** The bytes written so far (a view of the buffer, valid until the next write). */
   result(): Uint8Array {
     return this.buf.subarray(0, this.pos);
@@ -106,6 +128,11 @@ export class ByteReader {
     const length = this.u32();
     const at = this.need(length);
     return UTF8_DECODER.decode(this.src.subarray(at, at + length));
+  }
+
+  /** Steps over `length` bytes; returns where they start. */
+  skip(length: number): number {
+    return this.need(length);
   }
 
   /** `length` raw bytes as a view of the source. */

@@ -42,6 +42,11 @@ export interface IngestBatch {
   ttlSeconds: number;
   events: EngineEvent[];
   series: SeriesEntry[];
+  /**
+   * The batch's own encoding (batch-codec.ts), when it was decoded from one (an ingest decode
+   * thread sends its batches that way): the WAL writes these bytes instead of encoding again.
+   */
+  encoded?: Uint8Array;
 }
 
 export function countSamples(batch: IngestBatch): number {

@@ -56,10 +56,10 @@ function metricColumns(s: MetricSnapshot): Column[] {
     withoutStatistics(stringColumn('labels', perRow(s.seriesLabels.map(utf8), s.seriesStart, rows), false, true)),
     stringColumn('unit', perRow(s.seriesUnit.map((u) => (u ? utf8(u) : null)), s.seriesStart, rows), true, true),
     timestampColumn('timestamp', s.ts),
-    doubleColumn('value', s.values),
-    timestampColumn('expiry', s.expiry ?? plusConstant(s.ts, s.ttlMicros)),
-    stringColumn('trace_id', s.traceCodes ? byCode(s.traceCodes, ids) : new Array(rows).fill(null), true),
-    stringColumn('span_id', s.spanCodes ? byCode(s.spanCodes, ids) : new Array(rows).fill(null), true),
+    withoutStatistics(doubleColumn('value', s.values)),
+    withoutStatistics(timestampColumn('expiry', s.expiry ?? plusConstant(s.ts, s.ttlMicros))),
+    withoutStatistics(stringColumn('trace_id', s.traceCodes ? byCode(s.traceCodes, ids) : new Array(rows).fill(null), true)),
+    withoutStatistics(stringColumn('span_id', s.spanCodes ? byCode(s.spanCodes, ids) : new Array(rows).fill(null), true)),
   ];
 }
 
@@ -107,8 +107,9 @@ function stringColumn(name: string, values: (Uint8Array | null)[], nullable: boo
 }
 
 /**
- * JSON objects and free text: min/max of a 16-byte prefix prunes nothing, and computing
- * them is the costliest part of writing these columns.
+ * Columns no reader prunes by (JSON objects, free text, values, random ids, expiry, which
+ * the segment's own statistics carry): computing min/max is the costliest part of writing
+ * them. Time and metric name keep theirs, for engines that skip row groups by them.
  */
 function withoutStatistics(c: Column): Column {
   return { ...c, source: { ...c.source, statistics: false } };

@@ -17,7 +17,7 @@ export interface WalEntry {
 
 /** A fresh buffer the WAL may hold until the append resolves. */
 export function encodeWalEntry(lsn: number, batch: IngestBatch): Uint8Array {
-  const body = encodeBatch(batch);
+  const body = batch.encoded ?? encodeBatch(batch);
   const out = new Uint8Array(LSN_BYTES + body.length);
   new DataView(out.buffer).setFloat64(0, lsn, true);
   out.set(body, LSN_BYTES);

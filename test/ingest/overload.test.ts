@@ -1,4 +1,5 @@
 /** The ingest gate: a bounded backlog, 429 + Retry-After past it, counters in /metrics. */
+import { DecodePool } from '../../src/telemetry/decode-pool.ts';
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerIngestRoutes } from '../../src/server/ingest-routes.ts';
@@ -65,7 +66,7 @@ describe('HTTP ingest under overload', () => {
     const wal = stuckIngest();
     server = await startTestServer((s) => {
       const gate = new IngestGate(wal.ingest, { maxBytes: 1e9, maxBatches: 4, retryAfterSeconds: 2 }, s.metrics);
-      registerIngestRoutes(s, { gate, defaultTtlSeconds: 3600 });
+      registerIngestRoutes(s, { gate, decoder: new DecodePool({ threads: 0 }), defaultTtlSeconds: 3600 });
       s.route('GET', '/metrics', () => ({ status: 200, raw: s.metrics.render(), contentType: 'text/plain' }));
     }, { bodyLimitBytes: 1 << 20 });
     const post = (i: number) => fetch(`${server.url}/v1/telemetry/events`, { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body: new Uint8Array(body(i)) });

@@ -88,10 +88,25 @@ describe('batch codec', () => {
     expect('unit' in back.series[1]).toBe(false);
   });
 
+  it('hands out one labels object per label set, however many batches repeat it, and copies runs of one buffer at once', () => {
+    const column = Float64Array.of(1, 2, 3, 4);
+    const b: IngestBatch = { ttlSeconds: 1, events: [], series: [
+      { metric: 'm', labels: { host: 'same' }, timestamps: column.subarray(0, 1), values: column.subarray(0, 1) },
+      { metric: 'm', labels: { host: 'other' }, timestamps: column.subarray(1, 4), values: column.subarray(1, 4) },
+    ] };
+    const first = decodeBatch(encodeBatch(b));
+    const again = decodeBatch(encodeBatch({ ...b, series: b.series.map((s) => ({ ...s, labels: { ...s.labels } })) }));
+    expect(again.series[0].labels).toBe(first.series[0].labels);
+    expect(again.series[1].labels).toBe(first.series[1].labels);
+    expect(Array.from(again.series[1].timestamps)).toEqual([2, 3, 4]);
+    // A decoded column is one array for the batch: the series' arrays are views of it.
+    expect(again.series[1].values.buffer).toBe(again.series[0].values.buffer);
+  });
+
   it('refuses truncated or overlong binary records instead of reading past them', () => {
     const bytes = encodeBatch({ ttlSeconds: 60, events: [], series: [{ metric: 'm', labels: { a: 'b' }, timestamps: Float64Array.of(1, 2), values: Float64Array.of(3, 4) }] });
     for (const cut of [1, 9, 20, bytes.length - 1]) expect(() => decodeBatch(bytes.subarray(0, cut))).toThrow(/truncated/);
-    expect(() => decodeBatch(Uint8Array.from([...bytes, 0]))).toThrow(/after the last series/);
+    expect(() => decodeBatch(Uint8Array.from([...bytes, 0]))).toThrow(/after the last column/);
   });
 
   it('reads format-1 records whose series carry id strings (WAL files of earlier versions)', () => {

@@ -1,0 +1,41 @@
+/**
+ * An ingest decode thread (decode-pool.ts): body bytes in, the batch's WAL encoding out.
+ * Decoding and validating a body and encoding its batch are most of an ingest's CPU; done
+ * here, they run beside the main thread, which only decodes the compact encoding (cheap:
+ * label sets are recognised by their bytes) and applies it.
+ */
+import { parentPort } from 'node:worker_threads';
+import { encodeBatch } from '../storage/batch-codec.ts';
+import { countSamples } from '../storage/events.ts';
+import { decodeIngestBatch } from './msgpack-ingest.ts';
+import { registerExactMsgpackTimestamps } from './time.ts';
+import type { DecodeJob, DecodeReply } from './decode-pool.ts';
+
+const port = parentPort!;
+// As the main thread does at start: msgpack timestamps decode exactly (to the microsecond).
+registerExactMsgpackTimestamps();
+
+port.on('message', (job: DecodeJob) => {
+  let reply: DecodeReply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const batch = decodeIngestBatch(job.bytes, job.format, job.defaultTtlSeconds);
+    if (countSamples(batch) === 0) {
+      reply = { id: job.id, ok: true, encoded: null };
+    } else {
+      // A copy in a buffer of its own (new Uint8Array copies; a Buffer's slice() would not):
+      // the encoders' results are views into buffers they reuse, which must not be transferred.
+      const encoded = new Uint8Array(encodeBatch(batch));
+      reply = { id: job.id, ok: true, encoded };
+      transfer = [encoded.buffer];
+    }
+  } catch (error) {
+    const e = error as { status?: unknown; detail?: unknown; message?: unknown };
+    reply = typeof e.status === 'number' && typeof e.detail === 'string'
+      ? { id: job.id, ok: false, status: e.status, message: e.detail }
+      : { id: job.id, ok: false, status: 500, message: String(e.message ?? error) };
+  }
+  port.postMessage(reply, transfer);
+});
+// Loaded (through tsx, which takes a while): the pool may send bodies now.
+port.postMessage('ready');

@@ -1,0 +1,139 @@
+/**
+ * Ingest bodies decoded on threads (decode-pool.ts): the same batches and the same errors as
+ * inline decoding, the WAL written from the thread's encoding, and a server that keeps
+ * answering when a thread dies.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Packr, pack, unpack } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/store.ts';
+import { encodeBatch } from '../../src/storage/batch-codec.ts';
+import type { IngestBatch } from '../../src/storage/events.ts';
+import { sampleIdAt } from '../../src/storage/sample-ids.ts';
+import { DecodePool } from '../../src/telemetry/decode-pool.ts';
+import { decodeIngestBatch } from '../../src/telemetry/msgpack-ingest.ts';
+import { registerExactMsgpackTimestamps } from '../../src/telemetry/time.ts';
+import { dumpQueries, simulateCrash } from '../durability/helpers.ts';
+
+const BASE_MS = Date.now() - 3_600_000;
+const TTL = 86_400;
+
+/** A body big enough to go to a thread: `n` metric events over 50 series, ids, msgpack timestamps every 7th. */
+function eventsBody(n: number, extra: Record<string, unknown> = {}): Uint8Array {
+  const events = Array.from({ length: n }, (_, i) => ({
+    type: 'metric', trace_id: `trace-${i >> 4}`, span_id: `span-${i >> 2}`,
+    timestamp: i % 7 === 0 ? new Date(BASE_MS + i) : BASE_MS + i, metric: `m${i % 5}`, value: i * 0.5, unit: 'ms',
+    attributes: { host: `h${i % 10}`, ok: i % 2 === 0 },
+  }));
+  return pack({ events, ...extra });
+}
+
+const typedArrays = new Packr({ moreTypes: true });
+
+function seriesBody(): Uint8Array {
+  return typedArrays.pack({ series: Array.from({ length: 40 }, (_, s) => ({
+    metric: 'cpu', labels: { core: String(s) }, unit: '%',
+    timestamps: Float64Array.from({ length: 200 }, (_, i) => BASE_MS + i * 1000),
+    values: Float64Array.from({ length: 200 }, (_, i) => s + i / 8),
+  })) });
+}
+
+/** What a batch means, independent of how it was laid out. */
+function samples(batch: IngestBatch): string[] {
+  const out: string[] = [];
+  for (const s of batch.series) {
+    const labels = JSON.stringify(Object.entries(s.labels).sort());
+    for (let i = 0; i < s.timestamps.length; i++) {
+      const ids = s.ids ? sampleIdAt(s.ids, i) : null;
+      out.push(JSON.stringify([s.metric, s.unit, labels, s.timestamps[i], s.values[i], ids?.traceId, ids?.spanId]));
+    }
+  }
+  for (const e of batch.events) out.push(JSON.stringify(e));
+  return out.sort();
+}
+
+async function readyPool(threads: number): Promise<DecodePool> {
+  const pool = new DecodePool({ threads, inlineBelowBytes: 1024 });
+  // Threads load in the background; until then bodies decode inline. Wait for one to take a body.
+  const deadline = Date.now() + 30_000;
+  while (!(pool.decode(eventsBody(100), 'msgpack', TTL) instanceof Promise)) {
+    if (Date.now() > deadline) throw new Error('no decode thread became ready');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pool;
+}
+
+describe('DecodePool', () => {
+  let pool: DecodePool;
+  beforeAll(async () => {
+    registerExactMsgpackTimestamps();
+    pool = await readyPool(2);
+  }, 60_000);
+  afterAll(() => pool.close());
+
+  it('gives the batches inline decoding gives, with the WAL encoding attached', async () => {
+    for (const body of [eventsBody(3000), eventsBody(3000, { ttl_seconds: 60 }), seriesBody(), pack({ events: [{ type: 'unstructured_log', trace_id: 't', span_id: 's', timestamp: BASE_MS, message: 'x'.repeat(5000), severity: 'info' }] })]) {
+      const threaded = pool.decode(body, 'msgpack', TTL);
+      expect(threaded).toBeInstanceOf(Promise);
+      const batch = await threaded;
+      const inline = decodeIngestBatch(body, 'msgpack', TTL);
+      expect(samples(batch)).toEqual(samples(inline));
+      expect(batch.ttlSeconds).toBe(inline.ttlSeconds);
+      expect(Buffer.from(batch.encoded!).equals(Buffer.from(encodeBatch(inline)))).toBe(true);
+    }
+  });
+
+  it('answers a bad body with the inline decoder\'s 400, and a good one after it', async () => {
+    const events = (unpack(eventsBody(3000)) as { events: Record<string, unknown>[] }).events;
+    events[2500]!.value = 'high';
+    const bad = pack({ events });
+    const inline = (() => { try { decodeIngestBatch(bad, 'msgpack', TTL); } catch (e) { return e as { status: number; message: string }; } })();
+    expect(inline?.status).toBe(400);
+    await expect(pool.decode(bad, 'msgpack', TTL)).rejects.toMatchObject({ status: 400, message: inline!.message });
+    const truncated = eventsBody(3000).subarray(0, 20_000);
+    await expect(pool.decode(truncated, 'msgpack', TTL)).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/malformed msgpack body/) });
+    expect(samples(await pool.decode(seriesBody(), 'msgpack', TTL))).toHaveLength(8000);
+  });
+
+  it('copies the body at once, so the caller may reuse its buffer (a WebSocket message)', async () => {
+    const body = seriesBody();
+    const expected = samples(decodeIngestBatch(body, 'msgpack', TTL));
+    const pending = pool.decode(body, 'msgpack', TTL);
+    body.fill(0);
+    expect(samples(await pending)).toEqual(expected);
+  });
+
+  it('decodes small bodies inline, and everything inline with no threads', async () => {
+    expect(pool.decode(eventsBody(1), 'msgpack', TTL)).not.toBeInstanceOf(Promise);
+    const none = new DecodePool({ threads: 0, inlineBelowBytes: 0 });
+    expect(none.decode(seriesBody(), 'msgpack', TTL)).not.toBeInstanceOf(Promise);
+    await none.close();
+  });
+});
+
+describe('a store fed by decode threads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-decode-pool-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the thread\'s encoding to the WAL, and replays it to the same series after a restart', async () => {
+    const pool = await readyPool(1);
+    const store = await Store.open({ dataDir: dir, fsync: 'always', maintenanceIntervalMs: 0 });
+    const bodies = [eventsBody(3000), seriesBody(), eventsBody(2000)];
+    for (const body of bodies) {
+      const batch = await pool.decode(body, 'msgpack', TTL);
+      expect(batch.encoded).toBeInstanceOf(Uint8Array);
+      await store.ingest(batch);
+    }
+    await pool.close();
+    const before = dumpQueries(store);
+    const samplesIn = Object.values(before.series).reduce((n, s) => n + s.samples.length, 0);
+    expect(samplesIn).toBe(3000 + 8000 + 2000);
+    // No seal, no flush: the samples come back from the WAL alone.
+    await simulateCrash(store);
+    const reopened = await Store.open({ dataDir: dir, fsync: 'always', maintenanceIntervalMs: 0 });
+    expect(dumpQueries(reopened)).toEqual(before);
+    await reopened.close();
+  });
+});
