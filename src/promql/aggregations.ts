@@ -5,7 +5,7 @@ import { GoHeap } from './go-heap.ts';
 import { FAST_PATHS } from './fast-paths.ts';
 import { compareStrings, dropMetricName, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
 import { forEachRangeLoop, RANGE_LOOPS, type FusedSum } from './range-loops.ts';
-import { fetchInstantSeries, fetchRangeSeries, instantSamples } from './selectors.ts';
+import { fetchInstantSeries, fetchRangeSeries, instantSamples, instantSamplesInto, type CellSink } from './selectors.ts';
 import type { SampleSource } from './source.ts';
 import { quantile } from './quantile.ts';
 import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
@@ -192,9 +192,17 @@ export function evalSelectorAggregation(e: AggregateExpr, sel: VectorSelector, s
   // A selector's series are distinct with their names; nothing is dropped, so nothing can collide.
   const plan = fusedGroups(e, fetched, true, grid);
   if (!plan) return null;
+  const first = grid.startMs - sel.offsetMs;
+  if (plan.sink !== null) {
+    const sink = plan.sink;
+    for (let i = 0; i < fetched.length; i++) {
+      sink.base = plan.baseOf(i);
+      if (instantSamplesInto(fetched[i].timestamps, fetched[i].values, first, grid, lookbackMs, sink) > 0) plan.added(i);
+    }
+    return plan.finish();
+  }
   const steps = new Int32Array(grid.numSteps);
   const values = new Float64Array(grid.numSteps);
-  const first = grid.startMs - sel.offsetMs;
   for (let i = 0; i < fetched.length; i++) {
     const n = instantSamples(fetched[i].timestamps, fetched[i].values, first, grid, lookbackMs, steps, values);
     if (n > 0) plan.add(i, steps, values, n);
@@ -206,6 +214,11 @@ interface FusedPlan {
   add(index: number, steps: Int32Array, values: Float64Array, n: number): void;
   /** For sum: the running values, for loops that add into them directly. */
   fusedSum: FusedSum | null;
+  /** For sum, max and min: the running values as a CellSink (base set per series with baseOf). */
+  sink: CellSink | null;
+  baseOf(index: number): number;
+  /** To be called after series `index` added a value through fusedSum or sink (keeps the groups' order). */
+  added(index: number): void;
   finish(): StepSeries[];
 }
 
@@ -253,6 +266,9 @@ function fusedGroups(e: AggregateExpr, fetched: readonly { labels: Labels; key: 
       acc.add(groupOf[i], steps, values, n);
     },
     fusedSum: e.op === 'sum' ? { ...acc.cells(), baseOf: (i) => groupOf[i] * grid.numSteps, added } : null,
+    sink: e.op === 'sum' || e.op === 'max' || e.op === 'min' ? { op: e.op, value: acc.cells().sum, count: acc.cells().count, base: 0 } : null,
+    baseOf: (i) => groupOf[i] * grid.numSteps,
+    added,
     finish: () => acc.finish(order, groupLabelsList),
   };
 }

@@ -69,13 +69,74 @@ export function instantSamples(
   const len = ts.length;
   let n = 0;
   let next = 0;
+  let moved = 0;
   for (let step = 0; step < numSteps; step++) {
     const ref = first + step * stepMs;
-    while (next < len && ts[next] <= ref) next++;
+    // Regular scrapes: the last step's move, checked, before walking.
+    const guess = next + moved;
+    if (guess > 0 && guess < len && ts[guess - 1] <= ref && ts[guess] > ref) {
+      next = guess;
+    } else {
+      const from = next;
+      while (next < len && ts[next] <= ref) next++;
+      moved = next - from;
+    }
     if (next > 0 && ts[next - 1] >= ref - lookbackMs) {
       outSteps[n] = step;
       outValues[n] = pick[next - 1];
       n++;
+    }
+  }
+  return n;
+}
+
+/** Running values of sum, max or min, one per (group, step) (aggregations.ts). */
+export interface CellSink {
+  op: 'sum' | 'max' | 'min';
+  value: Float64Array;
+  /** Non-zero where a cell has a value. */
+  count: Float64Array;
+  /** The series' group row: cell (step) is at base + step. */
+  base: number;
+}
+
+/**
+ * instantSamples adding each step's sample straight into a sum's, max's or min's running
+ * values (the operations of SeriesMajorAccumulator.add, in the same order); returns how
+ * many steps had a sample.
+ */
+export function instantSamplesInto(ts: Float64Array, values: Float64Array, first: number, grid: Grid, lookbackMs: number, sink: CellSink): number {
+  const numSteps = grid.numSteps;
+  const stepMs = grid.stepMs;
+  const len = ts.length;
+  const { value, count, base } = sink;
+  const op = sink.op === 'sum' ? 0 : sink.op === 'max' ? 1 : 2;
+  let n = 0;
+  let next = 0;
+  let moved = 0;
+  for (let step = 0; step < numSteps; step++) {
+    const ref = first + step * stepMs;
+    const guess = next + moved;
+    if (guess > 0 && guess < len && ts[guess - 1] <= ref && ts[guess] > ref) {
+      next = guess;
+    } else {
+      const from = next;
+      while (next < len && ts[next] <= ref) next++;
+      moved = next - from;
+    }
+    if (next === 0 || ts[next - 1] < ref - lookbackMs) continue;
+    const v = values[next - 1];
+    const c = base + step;
+    n++;
+    if (count[c] === 0) {
+      count[c] = 1;
+      value[c] = v;
+    } else if (op === 0) {
+      value[c] += v;
+    } else if (op === 1) {
+      if (value[c] < v || Number.isNaN(value[c])) value[c] = v;
+    } else if (value[c] > v || Number.isNaN(value[c])) {
+      value[c] = v;
     }
   }
   return n;

@@ -112,6 +112,8 @@ const QUERIES: [string, boolean][] = [
   ['sum by (job) (m)', false],
   ['avg by (job) (rate(m[5m]))', false],
   ['min(m)', false],
+  ['max by (job) (m offset 1m)', false],
+  ['sum(m offset 30s)', false],
   ['max without (instance) (m)', false],
   ['count by (instance) (m)', false],
   ['group by (job) (m)', false],
