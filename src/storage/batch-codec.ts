@@ -162,6 +162,7 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
   }
   const count = r.u32();
   const series: SeriesEntry[] = new Array(count);
+  const headers: SeriesHeader[] = new Array(count);
   const lengths = new Uint32Array(count);
   const withIds = new Uint32Array(count);
   let samples = 0, idSamples = 0;
@@ -181,24 +182,24 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
       if (dictionary > dictionaries.length) throw new Error(`batch codec: series ${k} names dictionary ${dictionary - 1} of ${dictionaries.length}`);
       idSamples += n;
     }
-    const entry = { metric: header.metric, labels: header.labels } as SeriesEntry;
-    if (header.unit !== undefined) entry.unit = header.unit;
-    series[k] = entry;
+    headers[k] = header;
   }
-  // One array per column for the whole batch; each series gets views of its slices.
+  // One array per column for the whole batch; each series gets views of its slices. Every
+  // entry is built whole, in one shape (unit and ids present, maybe undefined): the apply
+  // loop over thousands of them stays monomorphic.
   const ts = r.f64s(samples), values = r.f64s(samples);
   const trace = r.u32s(idSamples), span = r.u32s(idSamples);
   let at = 0, idAt = 0;
   for (let k = 0; k < count; k++) {
-    const entry = series[k]!;
+    const header = headers[k]!;
     const n = lengths[k]!;
-    entry.timestamps = ts.subarray(at, at + n);
-    entry.values = values.subarray(at, at + n);
-    at += n;
+    let ids: SampleIds | undefined;
     if (withIds[k] !== 0) {
-      entry.ids = { dictionary: dictionaries[withIds[k]! - 1]!, trace: trace.subarray(idAt, idAt + n), span: span.subarray(idAt, idAt + n) };
+      ids = { dictionary: dictionaries[withIds[k]! - 1]!, trace: trace.subarray(idAt, idAt + n), span: span.subarray(idAt, idAt + n) };
       idAt += n;
     }
+    series[k] = { metric: header.metric, labels: header.labels, unit: header.unit, timestamps: ts.subarray(at, at + n), values: values.subarray(at, at + n), ids };
+    at += n;
   }
   if (!r.done) throw new Error(`batch codec: ${bytes.length - r.pos} bytes after the last column`);
   return { ttlSeconds, events: [], series };

@@ -85,7 +85,7 @@ describe('batch codec', () => {
     expect(back).toEqual(b);
     expect(back.series[0].ids!.dictionary).toBe(back.series[1].ids!.dictionary);
     expect(sampleIdAt(back.series[1].ids!, 0)).toEqual({ traceId: null, spanId: 'span-2' });
-    expect('unit' in back.series[1]).toBe(false);
+    expect(back.series[1].unit).toBeUndefined();
   });
 
   it('hands out one labels object per label set, however many batches repeat it, and copies runs of one buffer at once', () => {
