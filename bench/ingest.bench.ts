@@ -6,6 +6,9 @@
  *
  *   node --import tsx bench/ingest.bench.ts [--quick] [--clients 4] [--scenario NAME ...]
  *
+ * Each server is timed once it has settled (idle after start: strata loads its decode threads
+ * in the background).
+ *
  * Workload (bench/ingest/workload.ts): 4,000 series × 750 samples = 3 M samples, one per
  * second, 10 metric names, host/region/instance labels. Bodies are encoded before timing;
  * `--clients` (default 4) concurrent clients send them. Each run is timed from the first
@@ -35,7 +38,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { postAll, streamAll, type SendStats } from './ingest/clients.ts';
 import { measureDecodePaths } from './ingest/decode-paths.ts';
-import { cpuSeconds, startStrata, startVictoriaMetrics, victoriaMetricsAvailable, VICTORIA_METRICS_BIN, type CpuSeconds, type ServerProcess } from './ingest/processes.ts';
+import { cpuSeconds, settled, startStrata, startVictoriaMetrics, victoriaMetricsAvailable, VICTORIA_METRICS_BIN, type CpuSeconds, type ServerProcess } from './ingest/processes.ts';
 import { strataQueryableSamples, strataTraceCount, victoriaMetricsQueryableSamples } from './ingest/verify.ts';
 import { spanEventBodies, Workload, type WorkloadShape } from './ingest/workload.ts';
 import { isMain, machine, markdownTable, RESULTS_DIR, writeResults, type BenchRow } from './report.ts';
@@ -179,6 +182,7 @@ async function onVictoriaMetrics<T>(run: (url: string, pid: number) => Promise<T
 
 async function onServer<T>(server: ServerProcess, run: (url: string, pid: number) => Promise<T>): Promise<T> {
   try {
+    await settled(server.pid);
     return await run(server.url, server.pid);
   } finally {
     await server.stop();

@@ -106,3 +106,21 @@ export function cpuSeconds(pid: number): CpuSeconds | null {
 
 /** USER_HZ, 100 on every Linux this runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Waits until a freshly started server is idle (under 5% of a core over two 250 ms polls, at
+ * most `maxMs`): a server that is still loading code on its threads would otherwise spend
+ * that one-time work inside the timed run.
+ */
+export async function settled(pid: number, maxMs = 15_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = cpuSeconds(pid);
+  let quiet = 0;
+  while (last && quiet < 2 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = cpuSeconds(pid);
+    if (!now) return;
+    quiet = now.total - last.total < 0.25 * 0.05 ? quiet + 1 : 0;
+    last = now;
+  }
+}
