@@ -41,6 +41,7 @@ import { parseArgs } from 'node:util';
 import { generateSpans, spanEvents, type GeneratedSpan } from './reference/gen_spans.ts';
 import { isMain, RESULTS_DIR, writeResults, type BenchRow } from './report.ts';
 import { formatMicros } from '../src/telemetry/time.ts';
+import { mulberry32 } from './random.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SEC = 1_000_000;
@@ -614,16 +615,6 @@ function post(path: string, body: unknown): { method: 'POST'; path: string; body
   return { method: 'POST', path, body: JSON.stringify(body) };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (bytes: number | null) => (bytes === null || !Number.isFinite(bytes) ? '?' : (bytes / 2 ** 20).toFixed(0));

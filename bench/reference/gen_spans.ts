@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Event } from '../../src/telemetry/schema.ts';
 import { formatMicros } from '../../src/telemetry/time.ts';
+import { mulberry32 } from '../random.ts';
 
 export interface GeneratedSpan {
   trace_id: string;
@@ -130,19 +131,8 @@ export function spanEvents(span: GeneratedSpan): [Event, Event] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Deterministic randomness: same seed, same workload, on any machine
+// Deterministic randomness: same seed, same workload, on any machine (mulberry32, ../random.ts)
 // ---------------------------------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(random: () => number, length: number): string {
   let out = '';

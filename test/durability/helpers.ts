@@ -1,6 +1,7 @@
 /** Shared by the durability tests: temp dirs, a mixed workload, and a full dump of what queries see. */
 import { sampleIdsFromStrings } from '../../src/storage/sample-ids.ts';
 import fs from 'node:fs';
+import { mulberry32 } from '../../bench/random.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent, IngestBatch, SeriesEntry } from '../../src/storage/events.ts';
@@ -42,17 +43,8 @@ export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers. */
+export const rng = mulberry32;
 
 /**
  * Batches of everything the engine stores: series batches (some samples out of order
