@@ -99,6 +99,13 @@ describe('decodeIngestBatch', () => {
     expect([...batch.series[0]!.timestamps]).toEqual([BASE_MS * 1000]);
   });
 
+  it('refuses a JSON key named __proto__ (it would become a prototype, not a label), and still takes the string', () => {
+    const event = (attributes: string) => new TextEncoder().encode(`{"event": {"type": "metric", "trace_id": "t", "span_id": "s", "timestamp": "2026-11-22T00:00:00Z", "metric": "m", "value": 1, "unit": "", "attributes": ${attributes}}}`);
+    expect(() => decodeIngestBatch(event('{"__proto__": "x"}'), 'json')).toThrow(/keys named "__proto__" are not accepted/);
+    const batch = decodeIngestBatch(event('{"note": "__proto__"}'), 'json');
+    expect(batch.series[0].labels).toEqual({ note: '__proto__' });
+  });
+
   it('keeps spans and logs as events, in order', () => {
     const events = [
       { type: 'structured_log', trace_id: 't', span_id: 's', timestamp: BASE_MS, payload: { type: 'span_start', name: 'op' } },
