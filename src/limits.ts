@@ -136,6 +136,8 @@ export class IngestLimiter {
   private pendingSeries = 0;
   /** Spans per trace that batches on their way to the WAL may start. */
   private readonly pendingSpans = new Map<string, number>();
+  /** Labels objects that passed the label limits, with the metric they were checked with. */
+  private readonly checkedLabels = new WeakMap<Readonly<Record<string, string>>, string>();
 
   constructor(
     private readonly store: Store,
@@ -189,7 +191,10 @@ export class IngestLimiter {
   private checkContent(batch: IngestBatch): void {
     for (let i = 0; i < batch.series.length; i++) {
       const s = batch.series[i]!;
+      // Decoders hand out one labels object per label set (header-cache.ts): checked once, not per batch.
+      if (this.checkedLabels.get(s.labels) === s.metric) continue;
       this.checkLabels(s.metric, s.labels, () => `series[${i}] (metric ${quote(s.metric)})`);
+      this.checkedLabels.set(s.labels, s.metric);
     }
     for (let i = 0; i < batch.events.length; i++) {
       const e = batch.events[i]!;

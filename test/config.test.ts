@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 
@@ -16,6 +17,7 @@ describe('loadConfig', () => {
       fsync: 'always',
       bodyLimitBytes: 16 * 1024 * 1024,
       bodyTimeoutMs: 30_000,
+      ingestThreads: Math.min(4, availableParallelism()),
       retentionSweepMs: 30_000,
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
