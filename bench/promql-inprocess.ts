@@ -5,7 +5,7 @@
  * (evaluateRangeQuery) and encoded (encodeMatrixResponse), timed separately. Less noisy
  * than the HTTP benchmark on a shared machine, and it runs under `node --cpu-prof`.
  *
- *   npx tsx bench/promql-inprocess.ts [--quick] [--runs=N] [--query=I,J] [--no-helper] [--out=FILE]
+ *   npx tsx bench/promql-inprocess.ts [--quick] [--runs=N] [--query=I,J | --expr=QUERY] [--no-helper] [--out=FILE]
  *
  * Prints per query the median ms of evaluation, encoding and both (and the minimum), and
  * the process CPU time of both (all threads: on a shared machine a steadier measure of
@@ -27,6 +27,8 @@ const arg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slic
 const quick = argv.includes('--quick');
 const runs = Number(arg('runs') ?? 15);
 const only = arg('query')?.split(',').map(Number);
+/** --expr=QUERY: time this query instead of the benchmark's. */
+const expr = arg('expr');
 const out = arg('out');
 // --no-helper: everything on this thread (to see what the helper thread buys).
 if (argv.includes('--no-helper')) FAST_PATHS.helperThread = false;
@@ -63,7 +65,7 @@ for (let waited = 0; !warmUpHelper(); waited += 100) {
 }
 
 const results: { query: string; evalMs: number; encodeMs: number; totalMs: number; minTotalMs: number; cpuMs: number; minCpuMs: number; bytes: number }[] = [];
-for (const [i, query] of BENCH_QUERIES.entries()) {
+for (const [i, query] of (expr ? [expr] : BENCH_QUERIES).entries()) {
   if (only && !only.includes(i)) continue;
   const evalTimes: number[] = [];
   const encodeTimes: number[] = [];

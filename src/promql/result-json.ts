@@ -5,8 +5,8 @@
  * A range query's matrix is written straight from the engine's step series into one byte
  * buffer sized up front: no [time, "value"] pair objects, no intermediate strings per
  * point, each step's time formatted once. Values print as the HTTP API prints them
- * (formatSampleValue); the bytes are the JSON that JSON.stringify would produce from
- * rangeQuery's QueryResult.
+ * (formatSampleValue; most of them digit by digit into the buffer, shortest-float.ts); the
+ * bytes are the JSON that JSON.stringify would produce from rangeQuery's QueryResult.
  *
  * Large matrices are written by two threads: this one writes the first half of the series
  * while the helper thread (helper.ts) writes the second half into shared memory; this
@@ -18,6 +18,7 @@ import { FAST_PATHS } from './fast-paths.ts';
 import { helper, HELPER_STATS, newControl, sharedScratch, type HelperJob, type Pending } from './helper.ts';
 import { labelsToRecord } from './labels.ts';
 import { formatSampleValue, type QueryResult } from './result.ts';
+import { writeShortest } from './shortest-float.ts';
 import { stepTime, type Grid, type StepSeries } from './vector.ts';
 
 export function encodeQueryResponse(data: QueryResult): string {
@@ -112,8 +113,15 @@ export function writeSeries(out: Uint8Array, at: number, metric: string, steps: 
     if (k > 0) out[o++] = 0x2c;
     const prefix = prefixes.get(steps[k]);
     for (let j = 0; j < prefix.length; j++) out[o++] = prefix[j];
-    const text = formatSampleValue(values[k]);
-    for (let j = 0; j < text.length; j++) out[o++] = text.charCodeAt(j);
+    const value = values[k];
+    // Most values are printed straight into the buffer; the rest (and odd cases) through a string.
+    const end = writeShortest(out, o, value);
+    if (end >= 0) {
+      o = end;
+    } else {
+      const text = formatSampleValue(value);
+      for (let j = 0; j < text.length; j++) out[o++] = text.charCodeAt(j);
+    }
     out[o++] = 0x22;
     out[o++] = 0x5d;
   }

@@ -1,0 +1,221 @@
+/**
+ * The shortest round-trip digits of a double, written as ASCII bytes: what String(v)
+ * prints for 1e-6 <= |v| < 1e16 (plain notation), without creating a string. Printing
+ * sample values is most of the cost of a large query answer, and V8's number-to-string
+ * allocates a string per value that is then copied byte by byte.
+ *
+ * String(v) picks the fewest significant digits s such that s × 10^e rounds back to v
+ * (round-half-even), and of those the closest to v (an even s on a tie). Here:
+ *
+ * - up to 15 digits: the 15-digit rounding of v, m15 = round(v × 10^p), is the only
+ *   15-digit decimal that can round back to v (doubles hold 15 decimal digits), and
+ *   whether it does is exact to test: m15 < 2^53 and 10^p (p <= 22) are exact doubles, so
+ *   m15 / 10^p is correctly rounded (Clinger's fast path). Its trailing zeros dropped,
+ *   it is the answer;
+ * - else 16 or 17 digits: X = v × 10^k (k chosen so that X has 17 integer digits) is
+ *   computed exactly as xh + xl (Dekker's product), and so is the half-ulp D around it;
+ *   the answer is the multiple of 10 (16 digits), else the integer (17 digits), in
+ *   [X - D, X + D] closest to X.
+ *
+ * Whenever a comparison comes too close to call in double arithmetic (ties, interval
+ * ends), or v is out of that range or a power of two (uneven interval), the caller falls
+ * back to String(v): writeShortest returns -1. A property test checks it against String.
+ */
+
+const POW10: number[] = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+/** 10^i at index i + 8, for i in -8..17 (the negative ones rounded: only for estimates). */
+const POW10_FROM_MINUS_8: number[] = Array.from({ length: 26 }, (_, i) => Number(`1e${i - 8}`));
+const SPLITTER = 134217729; // 2^27 + 1
+const MARGIN = 1e-6;
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+/** Little-endian hosts keep the sign/exponent word second. */
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** The digits of `v` (sign included) at out[at…]; returns the new end, or -1 when String(v) must do it. */
+export function writeShortest(out: Uint8Array, at: number, v: number): number {
+  let x = v;
+  if (x < 0) {
+    x = -x;
+    out[at++] = 0x2d;
+  }
+  if (!(x >= 1e-6 && x < 1e16)) return -1;
+  bits[0] = x;
+  const hiWord = words[HI];
+  const loWord = words[1 - HI];
+  const exponent = (hiWord >>> 20) & 0x7ff;
+  // A power of two has a narrower interval below it than above: left to String.
+  if ((hiWord & 0xfffff) === 0 && loWord === 0) return -1;
+  // floor(log10 x), estimated from the binary exponent (off by one at most: checked below).
+  let e10 = Math.floor((exponent - 1023) * 0.3010299956639812);
+  if (x >= POW10_FROM_MINUS_8[e10 + 9]) e10++;
+
+  // ---- up to 15 digits ----
+  let p = 14 - e10;
+  if (p >= 0 && p <= 22) {
+    const m = Math.round(x * POW10[p]);
+    if (m >= 1e14 && m < 1e15 && m / POW10[p] === x) {
+      let hi = Math.floor(m / 1e8);
+      let lo = m - hi * 1e8;
+      if (lo < 0) {
+        lo += 1e8;
+        hi--;
+      } else if (lo >= 1e8) {
+        lo -= 1e8;
+        hi++;
+      }
+      return writeDigits(out, at, hi, lo, 15, e10 + 1);
+    }
+  }
+
+  // ---- 16 or 17 digits ----
+  let k = 16 - e10;
+  if (k < 0 || k > 22) return -1;
+  let P = POW10[k];
+  let xh = x * P;
+  if (xh < 1e16) {
+    if (++k > 22) return -1;
+    e10--;
+    P = POW10[k];
+    xh = x * P;
+  } else if (xh >= 1e17) {
+    if (--k < 0) return -1;
+    e10++;
+    P = POW10[k];
+    xh = x * P;
+  }
+  if (!(xh >= 1e16 && xh < 1e17)) return -1;
+  // Dekker: x × P = xh + xl exactly (P has at most 53 bits; no under/overflow here).
+  let t = SPLITTER * x;
+  const xHi = t - (t - x);
+  const xLo = x - xHi;
+  t = SPLITTER * P;
+  const pHi = t - (t - P);
+  const pLo = P - pHi;
+  const xl = xHi * pHi - xh + xHi * pLo + xLo * pHi + xLo * pLo;
+  // Half an ulp of x, 2^(exponent - 1076) built from its bits, times P (exact).
+  words[HI] = (exponent - 53) << 20;
+  words[1 - HI] = 0;
+  const D = bits[0] * P;
+  // Endpoints round back to x only when its significand is even.
+  const inclusive = (loWord & 1) === 0;
+
+  // xh is an even integer (its ulp is 2..16); X = xh + xl, |xl| <= 8.
+  // xh = hi·1e8 + lo exactly (hi·1e8 is exact: hi < 2^30), lo in [0, 1e8).
+  let hi = Math.floor(xh / 1e8);
+  let lo = xh - hi * 1e8;
+  if (lo < 0) {
+    lo += 1e8;
+    hi--;
+  } else if (lo >= 1e8) {
+    lo -= 1e8;
+    hi++;
+  }
+  // Candidate offsets d (integers) from xh: N = xh + d in [xl - D, xl + D].
+  const r10 = lo % 10;
+  // A multiple of 100 in the interval means 15 digits would do: the fast path above missed it.
+  const r100 = lo % 100;
+  if (countMultiples(r100, 100, xl, D) !== 0) return -1;
+  const tens = countMultiples(r10, 10, xl, D);
+  if (tens < 0) return -1;
+  let d: number;
+  let digits: number;
+  if (tens > 0) {
+    // The multiple of 10 closest to X: offsets -r10 + 10u.
+    const u = Math.round((xl + r10) / 10);
+    const dist = Math.abs(-r10 + 10 * u - xl);
+    if (Math.abs(dist - 5) < MARGIN) return -1;
+    d = -r10 + 10 * u;
+    if (!inside(d, xl, D, inclusive)) return -1;
+    digits = 16;
+  } else {
+    const frac = xl - Math.floor(xl);
+    if (Math.abs(frac - 0.5) < MARGIN) return -1;
+    d = Math.round(xl);
+    if (!inside(d, xl, D, inclusive)) return -1;
+    digits = 17;
+  }
+  lo += d;
+  let h = hi;
+  if (lo >= 1e8) {
+    lo -= 1e8;
+    h++;
+  } else if (lo < 0) {
+    lo += 1e8;
+    h--;
+  }
+  // N = h × 1e8 + lo has 17 digits (rounding may have crossed 10^16 or 10^17: left to String).
+  if (h >= 1e9 || h < 1e8) return -1;
+  if (digits === 16) {
+    // Drop the last digit (a zero): lo is a multiple of 10.
+    const lo16 = (lo / 10) % 1e7 + (h % 10) * 1e7;
+    return writeDigits(out, at, Math.floor(h / 10), lo16, 16, e10 + 1);
+  }
+  return writeDigits(out, at, h, lo, 17, e10 + 1);
+}
+
+/** Whether offset d is in [xl - D, xl + D] (open unless inclusive), with a margin; false when too close. */
+function inside(d: number, xl: number, D: number, inclusive: boolean): boolean {
+  const gap = D - Math.abs(d - xl);
+  if (Math.abs(gap) < MARGIN) return false;
+  return gap > 0 || (inclusive && gap === 0);
+}
+
+/**
+ * How many offsets ≡ -r (mod m) lie in [xl - D, xl + D]: 0 or more; -1 when an end is too
+ * close to a candidate to tell (only then does it matter whether the ends are included).
+ */
+function countMultiples(r: number, m: number, xl: number, D: number): number {
+  // Candidates -r + m·u; u from ceil((xl - D + r)/m) to floor((xl + D + r)/m).
+  const lowU = (xl - D + r) / m;
+  const highU = (xl + D + r) / m;
+  const a = Math.ceil(lowU);
+  const b = Math.floor(highU);
+  // An interval end within the margin of a candidate: inclusivity and rounding matter.
+  if (Math.abs(lowU - Math.round(lowU)) * m < MARGIN || Math.abs(highU - Math.round(highU)) * m < MARGIN) return -1;
+  return b >= a ? b - a + 1 : 0;
+}
+
+/**
+ * Writes the decimal hi·1e8 + lo (`count` significant digits, hi holding the first
+ * count - 8) with trailing zeros dropped, its point after `intDigits` digits (<= 0: a
+ * leading "0." and zeros), in plain notation as String does.
+ */
+function writeDigits(out: Uint8Array, at: number, hi: number, lo: number, count: number, intDigits: number): number {
+  // Digits into a scratch, most significant first.
+  const d = scratch;
+  let n = count;
+  // Both parts are below 1e9: int32 arithmetic.
+  let l = lo | 0;
+  for (let i = count - 1; i >= count - 8; i--) {
+    const q = (l / 10) | 0;
+    d[i] = l - q * 10;
+    l = q;
+  }
+  let h = hi | 0;
+  for (let i = count - 9; i >= 0; i--) {
+    const q = (h / 10) | 0;
+    d[i] = h - q * 10;
+    h = q;
+  }
+  while (n > 1 && d[n - 1] === 0) n--;
+  if (intDigits <= 0) {
+    out[at++] = 0x30;
+    out[at++] = 0x2e;
+    for (let i = intDigits; i < 0; i++) out[at++] = 0x30;
+    for (let i = 0; i < n; i++) out[at++] = 0x30 + d[i];
+    return at;
+  }
+  if (intDigits >= n) {
+    for (let i = 0; i < n; i++) out[at++] = 0x30 + d[i];
+    for (let i = n; i < intDigits; i++) out[at++] = 0x30;
+    return at;
+  }
+  for (let i = 0; i < intDigits; i++) out[at++] = 0x30 + d[i];
+  out[at++] = 0x2e;
+  for (let i = intDigits; i < n; i++) out[at++] = 0x30 + d[i];
+  return at;
+}
+
+const scratch = new Uint8Array(17);
