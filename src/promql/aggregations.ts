@@ -229,17 +229,30 @@ interface FusedPlan {
  */
 function fusedGroups(e: AggregateExpr, fetched: readonly { labels: Labels; key: string }[], keepName: boolean, grid: Grid): FusedPlan | null {
   const grouping = [...e.grouping].sort(compareStrings);
+  const spec = (e.without ? 'without\u0000' : 'by\u0000') + grouping.join('\u0000');
+  // Series that all have one name stay distinct without it: no collision to look for.
+  const checkCollisions = !keepName && !sameMetricName(fetched);
+  // Only by(__name__) sees the difference between the labels with and without the name.
+  const groupWithoutName = !keepName && !e.without && grouping.includes(METRIC_NAME);
   const keys = new Set<string>();
   const groupIds = new Map<string, number>();
   const groupLabelsList: Labels[] = [];
   const groupOf = new Int32Array(fetched.length);
   for (let i = 0; i < fetched.length; i++) {
-    const labels = keepName ? fetched[i].labels : dropMetricName(fetched[i].labels);
-    const key = labels === fetched[i].labels ? fetched[i].key : labelsKey(labels);
-    if (keys.has(key)) return null;
-    keys.add(key);
-    const gl = groupLabels(labels, grouping, e.without);
-    const gk = labelsKey(gl);
+    if (checkCollisions) {
+      const labels = dropMetricName(fetched[i].labels);
+      const key = labels === fetched[i].labels ? fetched[i].key : labelsKey(labels);
+      if (keys.has(key)) return null;
+      keys.add(key);
+    }
+    let gl: Labels;
+    let gk: string;
+    if (groupWithoutName) {
+      gl = groupLabels(dropMetricName(fetched[i].labels), grouping, e.without);
+      gk = labelsKey(gl);
+    } else {
+      ({ labels: gl, key: gk } = groupOfSeries(fetched[i].labels, spec, grouping, e.without));
+    }
     let g = groupIds.get(gk);
     if (g === undefined) {
       g = groupLabelsList.length;
@@ -294,10 +307,37 @@ class Grouping {
   }
 }
 
+function sameMetricName(series: readonly { labels: Labels }[]): boolean {
+  let name: string | undefined;
+  for (let i = 0; i < series.length; i++) {
+    const labels = series[i].labels;
+    const own = labels.find((l) => l.name === METRIC_NAME)?.value;
+    if (own === undefined) return false;
+    if (i === 0) name = own;
+    else if (own !== name) return false;
+  }
+  return true;
+}
+
+/**
+ * A series' group labels and key under one grouping, remembered with its label set (which
+ * selectors.ts keeps from query to query), so a repeated query does not rebuild them.
+ */
+const groupCache = new WeakMap<Labels, { spec: string; labels: Labels; key: string }>();
+
+function groupOfSeries(labels: Labels, spec: string, grouping: readonly string[], without: boolean): { labels: Labels; key: string } {
+  let entry = groupCache.get(labels);
+  if (entry === undefined || entry.spec !== spec) {
+    const gl = groupLabels(labels, grouping, without);
+    entry = { spec, labels: gl, key: labelsKey(gl) };
+    groupCache.set(labels, entry);
+  }
+  return entry;
+}
+
 function groupLabels(labels: Labels, grouping: readonly string[], without: boolean): Labels {
-  const names = new Set(grouping);
-  if (without) return labels.filter((l) => l.name !== METRIC_NAME && !names.has(l.name));
-  return grouping.length === 0 ? [] : labels.filter((l) => names.has(l.name));
+  if (without) return labels.filter((l) => l.name !== METRIC_NAME && !grouping.includes(l.name));
+  return grouping.length === 0 ? [] : labels.filter((l) => grouping.includes(l.name));
 }
 
 type StepAggregator = (cursor: StepCursor, step: number, param: number) => void;

@@ -18,12 +18,55 @@ export interface FetchedSeries {
  */
 function fetchSeries(source: SampleSource, sel: VectorSelector, minMs: number, maxMs: number): FetchedSeries[] {
   const out: FetchedSeries[] = [];
+  const records: Record<string, string>[] = [];
   for (const s of source.select(sel.matchers, minMs, maxMs)) {
     if (s.timestamps.length === 0) continue;
-    const labels = labelsFromRecord(s.labels);
-    out.push({ labels, key: labelsKey(labels), timestamps: s.timestamps, values: s.values });
+    let form = labelForms.get(s.labels);
+    if (form === undefined) {
+      const labels = labelsFromRecord(s.labels);
+      form = { labels, key: labelsKey(labels) };
+      labelForms.set(s.labels, form);
+    }
+    out.push({ labels: form.labels, key: form.key, timestamps: s.timestamps, values: s.values });
+    records.push(s.labels);
   }
-  return out.sort((a, b) => compareLabels(a.labels, b.labels));
+  return inLabelOrder(out, records, JSON.stringify(sel.matchers));
+}
+
+/**
+ * Our form of a source's label record. A source hands out the same record object for a
+ * series every time (StoreSource keeps one per series; records never change), so
+ * converting and keying are done once per series, not once per query.
+ */
+const labelForms = new WeakMap<Record<string, string>, { labels: Labels; key: string }>();
+
+/**
+ * The label-set order of the last selection of each selector (by its matchers): the same
+ * records in the same order (the usual case: a dashboard asking again) are put in order
+ * without comparing label sets again.
+ */
+const lastOrders = new Map<string, { records: Record<string, string>[]; order: Int32Array }>();
+const MAX_ORDERS = 256;
+
+function inLabelOrder(out: FetchedSeries[], records: Record<string, string>[], selector: string): FetchedSeries[] {
+  const last = lastOrders.get(selector);
+  let order: Int32Array;
+  if (last !== undefined && sameRecords(last.records, records)) {
+    order = last.order;
+  } else {
+    order = Int32Array.from(out.keys()).sort((a, b) => compareLabels(out[a].labels, out[b].labels) || a - b);
+    if (lastOrders.size >= MAX_ORDERS) lastOrders.clear();
+    lastOrders.set(selector, { records, order });
+  }
+  const sorted: FetchedSeries[] = new Array(out.length);
+  for (let i = 0; i < order.length; i++) sorted[i] = out[order[i]];
+  return sorted;
+}
+
+function sameRecords(a: readonly object[], b: readonly object[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

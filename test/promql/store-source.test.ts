@@ -263,4 +263,22 @@ describe('StoreSource', () => {
       expect(rangeQuery(source, q, base, base + 2 * 3_600_000, 60_000), q).toEqual(rangeQuery(reference, q, base, base + 2 * 3_600_000, 60_000));
     }
   });
+
+  it('asked again after series were added, orders the new selection afresh', () => {
+    const store = storeWith();
+    const base = ms(T0);
+    const source = new StoreSource(store);
+    const query = () => rangeQuery(source, 'sum by (job) (up)', base, base + 120_000, 60_000);
+    const labelsOf = (r: ReturnType<typeof query>) => (r.result as { metric: Record<string, string> }[]).map((s) => s.metric.job);
+    add(store, 'up', { job: 'm' }, [base], [1]);
+    add(store, 'up', { job: 'c' }, [base], [2]);
+    expect(labelsOf(query())).toEqual(['c', 'm']);
+    expect(labelsOf(query())).toEqual(['c', 'm']);
+    add(store, 'up', { job: 'a' }, [base], [3]);
+    add(store, 'up', { job: 'z' }, [base], [4]);
+    expect(labelsOf(query())).toEqual(['a', 'c', 'm', 'z']);
+    expect(rangeQuery(source, 'up', base, base + 60_000, 60_000)).toEqual(rangeQuery(new ArraySource(['m', 'c', 'a', 'z'].map((job, i) => ({
+      labels: { __name__: 'up', job }, timestamps: Float64Array.from([base]), values: Float64Array.from([i + 1]),
+    }))), 'up', base, base + 60_000, 60_000));
+  });
 });
