@@ -14,6 +14,8 @@
  *
  *   npx tsx bench/promql.bench.ts            full run (bench/results/promql.json + markdown)
  *   npx tsx bench/promql.bench.ts --quick    1,000 series × 3 h, 3 runs (a smoke test)
+ *   … --runs=N --engines=strata,victoriametrics --out=bench/results/tmp/x.json
+ *                                            rounds, engines, and where to write (not promql.json)
  *   STRATA_BENCH_NODE_FLAGS=--cpu-prof …     profile the strata server (profile in the cwd)
  */
 import { writeFileSync } from 'node:fs';
@@ -234,7 +236,9 @@ function optionsFromArgv(): PromqlBenchOptions {
   const argv = process.argv.slice(2);
   const runsArg = argv.find((a) => a.startsWith('--runs='));
   const enginesArg = argv.find((a) => a.startsWith('--engines='));
+  const outArg = argv.find((a) => a.startsWith('--out='));
   return {
+    resultsFile: outArg ? outArg.slice('--out='.length) : undefined,
     quick: argv.includes('--quick') || process.env.STRATA_BENCH_QUICK === '1',
     runs: runsArg ? Number(runsArg.slice('--runs='.length)) : undefined,
     engines: enginesArg ? (enginesArg.slice('--engines='.length).split(',') as PromqlBenchOptions['engines']) : undefined,

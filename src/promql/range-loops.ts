@@ -453,9 +453,16 @@ export interface RangeJob extends HelperJob {
   kind: 'range';
   name: string;
   params: RangeParams;
+  /**
+   * Series k's times: when tShared is set, a view of tShared[tWhere[3k]] at element
+   * tWhere[3k + 1], tWhere[3k + 2] long (times that already live in shared memory, e.g.
+   * store-source.ts' millisecond cache: not copied); else t[offsets[k], offsets[k + 1]).
+   */
+  tShared: SharedArrayBuffer[] | null;
+  tWhere: Float64Array | null;
   t: SharedArrayBuffer;
   v: SharedArrayBuffer;
-  /** Series k's samples are [offsets[k], offsets[k + 1]). */
+  /** Series k's samples (values, and times unless shared) are [offsets[k], offsets[k + 1]). */
   offsets: SharedArrayBuffer;
   /** Series in the job (the buffers may be larger). */
   count: number;
@@ -469,23 +476,43 @@ function rangeJob(name: string, series: readonly { t: Float64Array; v: Float64Ar
   const m = series.length - from;
   let samples = 0;
   for (let i = from; i < series.length; i++) samples += series[i].t.length;
-  const t = sharedScratch('range.t', samples * 8);
+  // Times already in shared memory are referenced, not copied (when all of them are).
+  let tShared: SharedArrayBuffer[] | null = [];
+  const tWhere = new Float64Array(3 * m);
+  const bufferIndex = new Map<SharedArrayBuffer, number>();
+  for (let k = 0; k < m && tShared !== null; k++) {
+    const ts = series[from + k].t;
+    if (!(ts.buffer instanceof SharedArrayBuffer)) {
+      tShared = null;
+      break;
+    }
+    let b = bufferIndex.get(ts.buffer);
+    if (b === undefined) {
+      b = tShared.length;
+      bufferIndex.set(ts.buffer, b);
+      tShared.push(ts.buffer);
+    }
+    tWhere[3 * k] = b;
+    tWhere[3 * k + 1] = ts.byteOffset / 8;
+    tWhere[3 * k + 2] = ts.length;
+  }
+  const t = sharedScratch('range.t', tShared ? 8 : samples * 8);
   const v = sharedScratch('range.v', samples * 8);
   const offsets = sharedScratch('range.offsets', (m + 1) * 4);
-  const tView = new Float64Array(t, 0, samples);
+  const tView = new Float64Array(t, 0, tShared ? 0 : samples);
   const vView = new Float64Array(v, 0, samples);
   const offsetView = new Int32Array(offsets, 0, m + 1);
   let o = 0;
   for (let k = 0; k < m; k++) {
     const s = series[from + k];
     offsetView[k] = o;
-    tView.set(s.t, o);
+    if (!tShared) tView.set(s.t, o);
     vView.set(s.v, o);
     o += s.t.length;
   }
   offsetView[m] = o;
   return {
-    kind: 'range', control: newControl(), name, params, t, v, offsets, count: m,
+    kind: 'range', control: newControl(), name, params, tShared, tWhere: tShared ? tWhere : null, t, v, offsets, count: m,
     outSteps: sharedScratch('range.outSteps', m * params.numSteps * 4),
     outValues: sharedScratch('range.outValues', m * params.numSteps * 8),
     outCounts: sharedScratch('range.outCounts', m * 4),
@@ -503,8 +530,15 @@ export function runRangeJob(job: RangeJob): number {
   const counts = new Int32Array(job.outCounts, 0, job.count);
   const T = job.params.numSteps;
   const input: RangeLoopInput = { ...job.params, t, v, outSteps, outValues };
+  const shared = job.tShared?.map((b) => new Float64Array(b)) ?? null;
+  const where = job.tWhere;
   for (let k = 0; k < counts.length; k++) {
-    input.t = t.subarray(offsets[k], offsets[k + 1]);
+    if (shared !== null && where !== null) {
+      const at = where[3 * k + 1];
+      input.t = shared[where[3 * k]].subarray(at, at + where[3 * k + 2]);
+    } else {
+      input.t = t.subarray(offsets[k], offsets[k + 1]);
+    }
     input.v = v.subarray(offsets[k], offsets[k + 1]);
     input.outSteps = outSteps.subarray(k * T, (k + 1) * T);
     input.outValues = outValues.subarray(k * T, (k + 1) * T);

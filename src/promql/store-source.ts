@@ -27,9 +27,10 @@
  * segment is handed out in place: a view of the segment's values and of its times in
  * milliseconds, which are computed once per segment and cached (256 MiB by default, least
  * recently used out first; segments never change, and a dropped segment's entry goes with
- * it). Other series are copied into one preallocated pair of Float64Arrays for the whole
- * selection. Slices arrive time-ordered unless samples were written out of order across
- * seals: the copy detects that and then sorts (stably, so the last written still wins).
+ * it; in shared memory, so the engine's helper thread reads them without a copy). Other
+ * series are copied into one preallocated pair of Float64Arrays for the whole selection.
+ * Slices arrive time-ordered unless samples were written out of order across seals: the
+ * copy detects that and then sorts (stably, so the last written still wins).
  * The engine never writes into what select() returns.
  */
 import { compileMatcher, type CompiledMatcher, type Matcher } from '../index/matcher.ts';
@@ -460,7 +461,8 @@ class SegmentMillis {
     }
     if (!this.segments.has(ts) || ts.byteLength > this.maxBytes) return undefined;
     while (this.bytes + ts.byteLength > this.maxBytes) this.evictOne();
-    const ms = new Float64Array(ts.length);
+    // In shared memory: the helper thread reads series' times in place (range-loops.ts).
+    const ms = new Float64Array(new SharedArrayBuffer(ts.byteLength));
     let strictlyIncreasing = true;
     let prev = NaN;
     for (let i = 0; i < ts.length; i++) {

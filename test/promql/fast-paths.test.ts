@@ -161,7 +161,7 @@ describe('fused aggregation of a range function', () => {
 });
 
 describe('the helper thread', () => {
-  it('evaluates part of a large selection to the same answer', async () => {
+  it.each([false, true])('evaluates part of a large selection to the same answer (times in shared memory: %s)', async (sharedTimes) => {
     const deadline = Date.now() + 30_000;
     while (!warmUpHelper()) {
       if (Date.now() > deadline) throw new Error('helper thread not ready after 30 s');
@@ -176,6 +176,14 @@ describe('the helper thread', () => {
       const times = Float64Array.from({ length: perSeries }, (_, k) => T0 + k * 15_000 + (i % 15) * 1000);
       return { labels: { __name__: 'm', i: String(i), job: `j${i % 4}` }, timestamps: times, values: Float64Array.from(times, () => (v = random() < 0.01 ? 0 : v + random() * 10)) };
     });
+    if (sharedTimes) {
+      // As StoreSource's millisecond cache hands them out: views of one SharedArrayBuffer, which the helper reads in place.
+      const all = new Float64Array(new SharedArrayBuffer(count * perSeries * 8));
+      series.forEach((s, i) => {
+        all.set(s.timestamps, i * perSeries);
+        s.timestamps = all.subarray(i * perSeries, (i + 1) * perSeries);
+      });
+    }
     const src = new ArraySource(series);
     for (const query of ['rate(m[5m])', 'sum by (job) (increase(m[2m]))', 'max_over_time(m[90s])', 'avg_over_time(m[10m])']) {
       const before = HELPER_STATS.range;
