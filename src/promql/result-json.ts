@@ -18,7 +18,7 @@ import { FAST_PATHS } from './fast-paths.ts';
 import { helper, HELPER_STATS, newControl, sharedScratch, type HelperJob, type Pending } from './helper.ts';
 import { labelsToRecord } from './labels.ts';
 import { formatSampleValue, type QueryResult } from './result.ts';
-import { writeShortest } from './shortest-float.ts';
+import { writeShortestCached } from './shortest-float.ts';
 import { stepTime, type Grid, type StepSeries } from './vector.ts';
 
 export function encodeQueryResponse(data: QueryResult): string {
@@ -115,7 +115,7 @@ export function writeSeries(out: Uint8Array, at: number, metric: string, steps: 
     for (let j = 0; j < prefix.length; j++) out[o++] = prefix[j];
     const value = values[k];
     // Most values are printed straight into the buffer; the rest (and odd cases) through a string.
-    const end = writeShortest(out, o, value);
+    const end = writeShortestCached(out, o, value);
     if (end >= 0) {
       o = end;
     } else {

@@ -28,6 +28,10 @@ const POW10_FROM_MINUS_8: number[] = Array.from({ length: 26 }, (_, i) => Number
 const SPLITTER = 134217729; // 2^27 + 1
 const MARGIN = 1e-6;
 
+/** 2^(e - 1076) for the biased exponents e of [1e-6, 1e17): half an ulp. */
+const MIN_EXPONENT = 1000;
+const HALF_ULP: number[] = Array.from({ length: 90 }, (_, i) => 2 ** (MIN_EXPONENT + i - 1076));
+
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 /** Little-endian hosts keep the sign/exponent word second. */
@@ -94,10 +98,8 @@ export function writeShortest(out: Uint8Array, at: number, v: number): number {
   const pHi = t - (t - P);
   const pLo = P - pHi;
   const xl = xHi * pHi - xh + xHi * pLo + xLo * pHi + xLo * pLo;
-  // Half an ulp of x, 2^(exponent - 1076) built from its bits, times P (exact).
-  words[HI] = (exponent - 53) << 20;
-  words[1 - HI] = 0;
-  const D = bits[0] * P;
+  // Half an ulp of x, 2^(exponent - 1076), times P (exact).
+  const D = HALF_ULP[exponent - MIN_EXPONENT] * P;
   // Endpoints round back to x only when its significand is even.
   const inclusive = (loWord & 1) === 0;
 
@@ -112,12 +114,12 @@ export function writeShortest(out: Uint8Array, at: number, v: number): number {
     lo -= 1e8;
     hi++;
   }
-  // Candidate offsets d (integers) from xh: N = xh + d in [xl - D, xl + D].
-  const r10 = lo % 10;
+  // Candidate offsets d (integers) from xh: N = xh + d in [xl - D, xl + D]. (lo < 2^31: int32 remainders.)
+  const r10 = (lo | 0) % 10;
   // A multiple of 100 in the interval means 15 digits would do: the fast path above missed it.
-  const r100 = lo % 100;
-  if (countMultiples(r100, 100, xl, D) !== 0) return -1;
-  const tens = countMultiples(r10, 10, xl, D);
+  const r100 = (lo | 0) % 100;
+  if (countMultiples(r100, 100, 0.01, xl, D) !== 0) return -1;
+  const tens = countMultiples(r10, 10, 0.1, xl, D);
   if (tens < 0) return -1;
   let d: number;
   let digits: number;
@@ -149,8 +151,9 @@ export function writeShortest(out: Uint8Array, at: number, v: number): number {
   if (h >= 1e9 || h < 1e8) return -1;
   if (digits === 16) {
     // Drop the last digit (a zero): lo is a multiple of 10.
-    const lo16 = (lo / 10) % 1e7 + (h % 10) * 1e7;
-    return writeDigits(out, at, Math.floor(h / 10), lo16, 16, e10 + 1);
+    // (No % on doubles here: V8 calls fmod for it.)
+    const h10 = Math.floor(h / 10);
+    return writeDigits(out, at, h10, lo / 10 + (h - h10 * 10) * 1e7, 16, e10 + 1);
   }
   return writeDigits(out, at, h, lo, 17, e10 + 1);
 }
@@ -166,10 +169,11 @@ function inside(d: number, xl: number, D: number, inclusive: boolean): boolean {
  * How many offsets ≡ -r (mod m) lie in [xl - D, xl + D]: 0 or more; -1 when an end is too
  * close to a candidate to tell (only then does it matter whether the ends are included).
  */
-function countMultiples(r: number, m: number, xl: number, D: number): number {
-  // Candidates -r + m·u; u from ceil((xl - D + r)/m) to floor((xl + D + r)/m).
-  const lowU = (xl - D + r) / m;
-  const highU = (xl + D + r) / m;
+function countMultiples(r: number, m: number, inverse: number, xl: number, D: number): number {
+  // Candidates -r + m·u; u from ceil((xl - D + r)/m) to floor((xl + D + r)/m) (multiplying
+  // by 1/m is off by an ulp at most: within the margin).
+  const lowU = (xl - D + r) * inverse;
+  const highU = (xl + D + r) * inverse;
   const a = Math.ceil(lowU);
   const b = Math.floor(highU);
   // An interval end within the margin of a candidate: inclusivity and rounding matter.
@@ -183,39 +187,85 @@ function countMultiples(r: number, m: number, xl: number, D: number): number {
  * leading "0." and zeros), in plain notation as String does.
  */
 function writeDigits(out: Uint8Array, at: number, hi: number, lo: number, count: number, intDigits: number): number {
-  // Digits into a scratch, most significant first.
+  // hi (< 1e9) as 9 digits, then lo (< 1e8) as 8: the number's digits start at 17 - count.
   const d = scratch;
-  let n = count;
-  // Both parts are below 1e9: int32 arithmetic.
-  let l = lo | 0;
-  for (let i = count - 1; i >= count - 8; i--) {
-    const q = (l / 10) | 0;
-    d[i] = l - q * 10;
-    l = q;
-  }
-  let h = hi | 0;
-  for (let i = count - 9; i >= 0; i--) {
-    const q = (h / 10) | 0;
-    d[i] = h - q * 10;
-    h = q;
-  }
-  while (n > 1 && d[n - 1] === 0) n--;
+  const top = Math.floor(hi / 1e8);
+  d[0] = top;
+  eightDigits(d, 1, hi - top * 1e8);
+  eightDigits(d, 9, lo);
+  const first = 17 - count;
+  let last = 17;
+  while (last > first + 1 && d[last - 1] === 0) last--;
   if (intDigits <= 0) {
     out[at++] = 0x30;
     out[at++] = 0x2e;
     for (let i = intDigits; i < 0; i++) out[at++] = 0x30;
-    for (let i = 0; i < n; i++) out[at++] = 0x30 + d[i];
+    for (let i = first; i < last; i++) out[at++] = 0x30 + d[i];
     return at;
   }
-  if (intDigits >= n) {
-    for (let i = 0; i < n; i++) out[at++] = 0x30 + d[i];
-    for (let i = n; i < intDigits; i++) out[at++] = 0x30;
+  const point = first + intDigits;
+  if (point >= last) {
+    for (let i = first; i < last; i++) out[at++] = 0x30 + d[i];
+    for (let i = last; i < point; i++) out[at++] = 0x30;
     return at;
   }
-  for (let i = 0; i < intDigits; i++) out[at++] = 0x30 + d[i];
+  for (let i = first; i < point; i++) out[at++] = 0x30 + d[i];
   out[at++] = 0x2e;
-  for (let i = intDigits; i < n; i++) out[at++] = 0x30 + d[i];
+  for (let i = point; i < last; i++) out[at++] = 0x30 + d[i];
   return at;
 }
 
+/**
+ * The 8 decimal digits of n (an integer in [0, 1e8)) at d[at…]: split in halves and
+ * quarters (short dependency chains; each floor of an exact quotient is exact here).
+ */
+function eightDigits(d: Uint8Array, at: number, n: number): void {
+  const a = Math.floor(n / 10000);
+  const b = n - a * 10000;
+  const a1 = Math.floor(a / 100);
+  const a2 = a - a1 * 100;
+  const b1 = Math.floor(b / 100);
+  const b2 = b - b1 * 100;
+  d[at] = TENS[a1];
+  d[at + 1] = a1 - TENS[a1] * 10;
+  d[at + 2] = TENS[a2];
+  d[at + 3] = a2 - TENS[a2] * 10;
+  d[at + 4] = TENS[b1];
+  d[at + 5] = b1 - TENS[b1] * 10;
+  d[at + 6] = TENS[b2];
+  d[at + 7] = b2 - TENS[b2] * 10;
+}
+
+/** The tens digit of 0..99. */
+const TENS = Uint8Array.from({ length: 100 }, (_, i) => Math.floor(i / 10));
+
 const scratch = new Uint8Array(17);
+
+/**
+ * writeShortest with a small direct-mapped cache of recent values' bytes: answers often
+ * repeat values (a rate over regular scrapes is an integer increase times one factor),
+ * and copying their bytes is cheaper than working them out again.
+ */
+export function writeShortestCached(out: Uint8Array, at: number, v: number): number {
+  bits[0] = v;
+  const slot = ((words[0] ^ words[1]) * 0x9e3779b1) >>> (32 - CACHE_BITS);
+  const base = slot * CACHE_WIDTH;
+  if (cachedValues[slot] === v && cacheBytes[base] !== 0) {
+    const n = cacheBytes[base];
+    for (let i = 1; i <= n; i++) out[at++] = cacheBytes[base + i];
+    return at;
+  }
+  const end = writeShortest(out, at, v);
+  if (end < 0 || end - at >= CACHE_WIDTH) return end;
+  cachedValues[slot] = v;
+  cacheBytes[base] = end - at;
+  for (let i = at; i < end; i++) cacheBytes[base + 1 + i - at] = out[i];
+  return end;
+}
+
+const CACHE_BITS = 12;
+/** A length byte and up to 31 bytes of digits per slot. */
+const CACHE_WIDTH = 32;
+const cachedValues = new Float64Array(1 << CACHE_BITS);
+const cacheBytes = new Uint8Array((1 << CACHE_BITS) * CACHE_WIDTH);
+

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeShortest } from '../../src/promql/shortest-float.ts';
+import { writeShortest, writeShortestCached } from '../../src/promql/shortest-float.ts';
 
 const out = new Uint8Array(64);
 const decoder = new TextDecoder();
@@ -62,4 +62,14 @@ describe('writeShortest', () => {
     for (let i = 1; i <= 10_000; i++) if (printed((i * 0.37) / 7) === null) declined++;
     expect(declined).toBeLessThan(100);
   });
+
+  it('prints the same through its cache, values repeating and colliding', () => {
+    const values: number[] = [];
+    for (let i = 0; i < 20_000; i++) values.push((i % 997) / 7, -((i % 13) * 0.1), (i * 12345.678) / 3, 1e-7 * i, 0, -0, NaN);
+    for (const v of values) {
+      const end = writeShortestCached(out, 5, v);
+      if (end >= 0) expect(decoder.decode(out.subarray(5, end)), String(v)).toBe(String(v));
+    }
+  });
 });
+
