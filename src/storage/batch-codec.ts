@@ -34,6 +34,7 @@ import { ByteReader, ByteWriter } from './bytes.ts';
 import { HeaderCache, type SeriesHeader } from './header-cache.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SampleIds, SeriesEntry } from './events.ts';
 import { sampleIdsFromStrings } from './sample-ids.ts';
+import type { SeriesColumns } from './series-columns.ts';
 
 const FORMAT_MSGPACK = 1;
 const FORMAT_BINARY = 2;
@@ -81,10 +82,6 @@ function encodeBinary(batch: IngestBatch): Uint8Array {
   const series = batch.series;
   let bytes = 24;
   for (const s of series) bytes += 64 + s.timestamps.length * (s.ids ? 24 : 16);
-  const w = new ByteWriter(bytes);
-  w.u8(BINARY_MAGIC);
-  w.u8(FORMAT_BINARY);
-  w.f64(batch.ttlSeconds);
   const dictionaries: string[][] = [];
   const dictionaryIndex = new Map<string[], number>();
   for (const s of series) {
@@ -93,19 +90,8 @@ function encodeBinary(batch: IngestBatch): Uint8Array {
       dictionaries.push(s.ids.dictionary);
     }
   }
-  w.u32(dictionaries.length);
-  for (const d of dictionaries) {
-    w.u32(d.length);
-    for (const id of d) w.string(id);
-  }
-  w.u32(series.length);
-  for (const s of series) {
-    const header = headerBytes(s);
-    w.u32(header.length);
-    w.bytes(header);
-    w.u32(s.timestamps.length);
-    w.u32(s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
-  }
+  const w = startBinary(bytes, batch.ttlSeconds, dictionaries, series.length);
+  for (const s of series) writeSeries(w, s, s.timestamps.length, s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
   w.column(series, (s) => s.timestamps);
   w.column(series, (s) => s.values);
   w.column(series, (s) => s.ids?.trace);
@@ -113,7 +99,49 @@ function encodeBinary(batch: IngestBatch): Uint8Array {
   return w.result();
 }
 
-function headerBytes(s: SeriesEntry): Uint8Array {
+/**
+ * A series-only batch given as columns (the metric-event grouper's): the same bytes as
+ * encodeBatch of its entries, with one copy per column.
+ */
+export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns): Uint8Array {
+  const rows = c.timestamps.length;
+  const w = startBinary(24 + c.series.length * 64 + rows * (c.ids ? 24 : 16), ttlSeconds, c.ids ? [c.ids.dictionary] : [], c.series.length);
+  for (let k = 0; k < c.series.length; k++) writeSeries(w, c.series[k]!, c.start[k + 1]! - c.start[k]!, c.ids ? 1 : 0);
+  w.typed(c.timestamps);
+  w.typed(c.values);
+  if (c.ids) {
+    w.typed(c.ids.trace);
+    w.typed(c.ids.span);
+  }
+  return w.result();
+}
+
+function startBinary(capacity: number, ttlSeconds: number, dictionaries: readonly string[][], seriesCount: number): ByteWriter {
+  const w = new ByteWriter(capacity);
+  w.u8(BINARY_MAGIC);
+  w.u8(FORMAT_BINARY);
+  w.f64(ttlSeconds);
+  w.u32(dictionaries.length);
+  for (const d of dictionaries) {
+    w.u32(d.length);
+    for (const id of d) w.string(id);
+  }
+  w.u32(seriesCount);
+  return w;
+}
+
+function writeSeries(w: ByteWriter, s: SeriesHead, rows: number, dictionary: number): void {
+  const header = headerBytes(s);
+  w.u32(header.length);
+  w.bytes(header);
+  w.u32(rows);
+  w.u32(dictionary);
+}
+
+/** What a series header is made of. */
+type SeriesHead = Pick<SeriesEntry, 'metric' | 'unit' | 'labels'>;
+
+function headerBytes(s: SeriesHead): Uint8Array {
   const cached = headers.get(s.labels);
   if (cached && cached.metric === s.metric && cached.unit === s.unit) return cached.bytes;
   const w = new ByteWriter(64);

@@ -60,6 +60,11 @@ export function decodeIngestBatch(bytes: Uint8Array | null, format: IngestFormat
     const fast = fastMetricEventsBatch(bytes, defaultTtlSeconds);
     if (fast) return fast;
   }
+  return decodeGeneral(bytes, format, defaultTtlSeconds);
+}
+
+/** decodeIngestBatch without the fast path: msgpackr or JSON.parse, then the schema. */
+export function decodeGeneral(bytes: Uint8Array | null, format: IngestFormat, defaultTtlSeconds = DEFAULT_TTL_SECONDS): IngestBatch {
   const value = bytes === null ? undefined : format === 'msgpack' ? unpackMsgpack(bytes) : parseJson(bytes);
   return ingestBatchFromValue(value, defaultTtlSeconds);
 }

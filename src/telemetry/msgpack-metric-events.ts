@@ -14,6 +14,7 @@
  */
 import type { IngestBatch } from '../storage/events.ts';
 import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
+import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import { SeriesGrouper } from './series-grouper.ts';
 import { epochMillisToMicros, msgpackTimestampToMicros, parseIsoTimestamp } from './time.ts';
 
@@ -68,6 +69,12 @@ let batchCounter = 0;
 
 /** The batch, or null when the body is not one the fast path is sure of. */
 export function fastMetricEventsBatch(bytes: Uint8Array, defaultTtlSeconds: number): IngestBatch | null {
+  const body = fastMetricEventsColumns(bytes, defaultTtlSeconds);
+  return body && { ttlSeconds: body.ttlSeconds, events: [], series: seriesEntries(body.columns) };
+}
+
+/** The same, as columns (what the WAL encoder takes at one copy per column); null when not sure. */
+export function fastMetricEventsColumns(bytes: Uint8Array, defaultTtlSeconds: number): { ttlSeconds: number; columns: SeriesColumns } | null {
   try {
     return new MetricEventsReader(bytes).readBody(defaultTtlSeconds);
   } catch (error) {
@@ -91,7 +98,7 @@ class MetricEventsReader {
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   }
 
-  readBody(defaultTtlSeconds: number): IngestBatch {
+  readBody(defaultTtlSeconds: number): { ttlSeconds: number; columns: SeriesColumns } {
     const fields = this.mapHeader();
     let ttlSeconds = defaultTtlSeconds;
     let grouper: SeriesGrouper | null = null;
@@ -108,7 +115,7 @@ class MetricEventsReader {
       }
     }
     if (grouper === null || this.pos !== this.src.length) throw NOT_FAST;
-    return { ttlSeconds, events: [], series: grouper.samples > 0 ? grouper.finish() : [] };
+    return { ttlSeconds, columns: grouper.finishColumns() };
   }
 
   private readEvents(): SeriesGrouper {

@@ -13,11 +13,12 @@
 import { keyPart } from '../index/label-key.ts';
 import type { SeriesEntry } from '../storage/events.ts';
 import { IdDictionaryBuilder } from '../storage/sample-ids.ts';
+import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import type { Attributes } from './schema.ts';
 
 interface Group {
   metric: string;
-  unit: string;
+  unit: string | undefined;
   labels: Record<string, string>;
   count: number;
 }
@@ -79,6 +80,11 @@ export class SeriesGrouper {
 
   /** The series entries, in order of each series' first sample. */
   finish(): SeriesEntry[] {
+    return seriesEntries(this.finishColumns());
+  }
+
+  /** The samples as columns, series after series in order of each series' first sample. */
+  finishColumns(): SeriesColumns {
     const n = this.length;
     const groups = this.groups;
     const start = new Int32Array(groups.length + 1);
@@ -98,17 +104,9 @@ export class SeriesGrouper {
         spanCodes[at] = this.spanCodes[i]!;
       }
     }
-    const dictionary = this.ids.dictionary;
-    const entries: SeriesEntry[] = new Array(groups.length);
-    for (let g = 0; g < groups.length; g++) {
-      const { metric, unit, labels } = groups[g]!;
-      const from = start[g]!;
-      const to = start[g + 1]!;
-      const entry: SeriesEntry = { metric, labels, unit, timestamps: ts.subarray(from, to), values: values.subarray(from, to) };
-      if (withIds) entry.ids = { dictionary, trace: traceCodes.subarray(from, to), span: spanCodes.subarray(from, to) };
-      entries[g] = entry;
-    }
-    return entries;
+    const columns: SeriesColumns = { series: groups, start, timestamps: ts, values };
+    if (withIds) columns.ids = { dictionary: this.ids.dictionary, trace: traceCodes, span: spanCodes };
+    return columns;
   }
 
   private groupFor(metric: string, attributes: Attributes | null | undefined, unit: string): number {

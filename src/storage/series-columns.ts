@@ -1,0 +1,27 @@
+/**
+ * A batch's series samples as columns: series k's samples are rows [start[k], start[k + 1])
+ * of every column. What the metric-event grouper builds; the WAL encoder writes it with one
+ * copy per column, and `seriesEntries` cuts it into per-series views for the store.
+ */
+import type { SampleIds, SeriesEntry } from './events.ts';
+
+export interface SeriesColumns {
+  series: { metric: string; unit: string | undefined; labels: Record<string, string> }[];
+  /** series.length + 1 row offsets. */
+  start: Int32Array;
+  timestamps: Float64Array;
+  values: Float64Array;
+  /** Id codes of every row (0 = none), when any row has one. */
+  ids?: SampleIds;
+}
+
+export function seriesEntries(c: SeriesColumns): SeriesEntry[] {
+  const entries: SeriesEntry[] = new Array(c.series.length);
+  for (let k = 0; k < c.series.length; k++) {
+    const { metric, unit, labels } = c.series[k]!;
+    const from = c.start[k]!, to = c.start[k + 1]!;
+    const ids: SampleIds | undefined = c.ids && { dictionary: c.ids.dictionary, trace: c.ids.trace.subarray(from, to), span: c.ids.span.subarray(from, to) };
+    entries[k] = { metric, labels, unit, timestamps: c.timestamps.subarray(from, to), values: c.values.subarray(from, to), ids };
+  }
+  return entries;
+}
