@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { evaluateRangeQuery } from '../src/promql/engine.ts';
 import { FAST_PATHS } from '../src/promql/fast-paths.ts';
-import { warmUpHelper } from '../src/promql/helper.ts';
+import { HELPER_STATS, warmUpHelper } from '../src/promql/helper.ts';
 import { encodeMatrixResponse } from '../src/promql/result-json.ts';
 import { StoreSource } from '../src/promql/store-source.ts';
 import { manualClock } from '../src/storage/clock.ts';
@@ -90,6 +90,7 @@ for (const [i, query] of (expr ? [expr] : BENCH_QUERIES).entries()) {
   results.push(row);
   console.log(`${i} eval ${row.evalMs.toFixed(2)}  encode ${row.encodeMs.toFixed(2)}  total ${row.totalMs.toFixed(2)} (min ${row.minTotalMs.toFixed(2)}) ms  cpu ${row.cpuMs.toFixed(1)} (min ${row.minCpuMs.toFixed(1)}) ms  ${bytes} B  ${query}`);
 }
+console.log(`helper jobs: ${JSON.stringify(HELPER_STATS)}`);
 if (out) writeFileSync(out, JSON.stringify({ quick, runs, results }, null, 2) + '\n');
 process.exit(0);
 

@@ -278,7 +278,9 @@ function fusedGroups(e: AggregateExpr, fetched: readonly { labels: Labels; key: 
       added(i);
       acc.add(groupOf[i], steps, values, n);
     },
-    fusedSum: e.op === 'sum' ? { ...acc.cells(), baseOf: (i) => groupOf[i] * grid.numSteps, added } : null,
+    fusedSum: e.op === 'sum'
+      ? { ...acc.cells(), groups: groupLabelsList.length, group: (i) => groupOf[i], baseOf: (i) => groupOf[i] * grid.numSteps, added }
+      : null,
     sink: e.op === 'sum' || e.op === 'max' || e.op === 'min' ? { op: e.op, value: acc.cells().sum, count: acc.cells().count, base: 0 } : null,
     baseOf: (i) => groupOf[i] * grid.numSteps,
     added,

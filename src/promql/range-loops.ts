@@ -382,19 +382,20 @@ export function forEachRangeLoop(
   let split = series.length;
   let pending: { job: RangeJob; wait: Pending } | null = null;
   const h = FAST_PATHS.helperThread && samples >= PARALLEL_MIN_SAMPLES && series.length * p.numSteps <= PARALLEL_MAX_CELLS ? helper() : null;
+  const direct = fused !== null && FUSED_SUM_LOOPS.has(name) ? fused : null;
+  if (h && direct && splitByGroups(h, name, series, p, samples, direct)) return;
   if (h) {
     let sum = 0;
     split = 0;
     while (split < series.length && sum * 2 < samples) sum += series[split++].t.length;
     if (split < series.length) {
-      const job = rangeJob(name, series, split, p);
+      const job = rangeJob(name, series, Int32Array.from({ length: series.length - split }, (_, k) => split + k), p, null);
       pending = { job, wait: h.submit(job) };
     }
   }
   const steps = new Int32Array(p.numSteps);
   const values = new Float64Array(p.numSteps);
   const input: RangeLoopInput = { ...p, t: new Float64Array(0), v: values, outSteps: steps, outValues: values };
-  const direct = fused !== null && FUSED_SUM_LOOPS.has(name) ? fused : null;
   if (direct) {
     input.sum = direct.sum;
     input.sumCount = direct.count;
@@ -437,6 +438,74 @@ export function forEachRangeLoop(
 }
 
 /**
+ * A fused sum shared with the helper by whole groups: the helper evaluates every series of
+ * some groups (about half the samples) and sums them into shared rows, in series order,
+ * while this thread does the other groups; then its rows are copied over. Each cell sees
+ * its series in the same order as on one thread, so the sums are the same bits, and
+ * nothing is added on this thread after the wait. False (nothing done) with one group.
+ */
+function splitByGroups(
+  h: { submit(job: HelperJob): Pending }, name: string, series: readonly { t: Float64Array; v: Float64Array }[],
+  p: RangeParams, samples: number, direct: FusedSum,
+): boolean {
+  const G = direct.groups;
+  if (G < 2) return false;
+  const perGroup = new Float64Array(G);
+  for (let i = 0; i < series.length; i++) perGroup[direct.group(i)] += series[i].t.length;
+  // Helper rows: groups taken in order until they hold half the samples.
+  const row = new Int32Array(G).fill(-1);
+  let rows = 0;
+  let taken = 0;
+  for (let g = 0; g < G && taken * 2 < samples; g++) {
+    if (perGroup[g] === 0) continue;
+    row[g] = rows++;
+    taken += perGroup[g];
+  }
+  if (rows === 0 || taken >= samples) return false;
+  const picked: number[] = [];
+  for (let i = 0; i < series.length; i++) if (row[direct.group(i)] >= 0) picked.push(i);
+  const T = p.numSteps;
+  const bases = Int32Array.from(picked, (i) => row[direct.group(i)] * T);
+  const job = rangeJob(name, series, Int32Array.from(picked), p, { rows, bases });
+  const wait = h.submit(job);
+
+  const loop = RANGE_LOOPS[name];
+  const values = new Float64Array(T);
+  const input: RangeLoopInput = { ...p, t: values, v: values, outSteps: new Int32Array(T), outValues: values, sum: direct.sum, sumCount: direct.count };
+  const had = new Uint8Array(series.length);
+  /** The series of the helper's groups (true) or of this thread's (false), in order. */
+  const local = (helpers: boolean) => {
+    for (let i = 0; i < series.length; i++) {
+      if ((row[direct.group(i)] >= 0) !== helpers) continue;
+      input.t = series[i].t;
+      input.v = series[i].v;
+      input.sumBase = direct.baseOf(i);
+      if (loop(input) > 0) had[i] = 1;
+    }
+  };
+  local(false);
+  if (wait.wait()) {
+    HELPER_STATS.range++;
+    const counts = new Int32Array(job.outCounts, 0, picked.length);
+    for (let k = 0; k < picked.length; k++) if (counts[k] > 0) had[picked[k]] = 1;
+    const sum = new Float64Array(job.sumRows!, 0, rows * T);
+    const count = new Float64Array(job.countRows!, 0, rows * T);
+    for (let g = 0; g < G; g++) {
+      if (row[g] < 0) continue;
+      const from = row[g] * T;
+      direct.sum.set(sum.subarray(from, from + T), g * T);
+      direct.count.set(count.subarray(from, from + T), g * T);
+    }
+  } else {
+    // Those groups' rows are untouched here: summing their series now gives the same bits.
+    local(true);
+  }
+  // Groups are ordered by their first series with a value: told in series order.
+  for (let i = 0; i < series.length; i++) if (had[i]) direct.added(i);
+  return true;
+}
+
+/**
  * A sum's running values (SeriesMajorAccumulator) that this thread's loops add into
  * directly: series i goes to row baseOf(i); added(i) is called after a series that added
  * anything. Series the helper thread evaluated still arrive through `visit`.
@@ -444,6 +513,9 @@ export function forEachRangeLoop(
 export interface FusedSum {
   sum: Float64Array;
   count: Float64Array;
+  /** Groups (rows), and series i's group: its row starts at baseOf(i) = group(i) × numSteps. */
+  groups: number;
+  group(index: number): number;
   baseOf(index: number): number;
   added(index: number): void;
 }
@@ -466,22 +538,33 @@ export interface RangeJob extends HelperJob {
   offsets: SharedArrayBuffer;
   /** Series in the job (the buffers may be larger). */
   count: number;
+  /**
+   * A fused sum (splitByGroups): series k adds its values into row sumBases[k] of
+   * sumRows/countRows (zeroed; numSteps cells a row) instead of writing them out; outCounts
+   * still says how many steps had one. Null otherwise.
+   */
+  sumRows: SharedArrayBuffer | null;
+  countRows: SharedArrayBuffer | null;
+  sumBases: SharedArrayBuffer | null;
   /** Series k writes at k × numSteps. */
   outSteps: SharedArrayBuffer;
   outValues: SharedArrayBuffer;
   outCounts: SharedArrayBuffer;
 }
 
-function rangeJob(name: string, series: readonly { t: Float64Array; v: Float64Array }[], from: number, params: RangeParams): RangeJob {
-  const m = series.length - from;
+function rangeJob(
+  name: string, series: readonly { t: Float64Array; v: Float64Array }[], picked: Int32Array, params: RangeParams,
+  fusedSum: { rows: number; bases: Int32Array } | null,
+): RangeJob {
+  const m = picked.length;
   let samples = 0;
-  for (let i = from; i < series.length; i++) samples += series[i].t.length;
+  for (let k = 0; k < m; k++) samples += series[picked[k]].t.length;
   // Times already in shared memory are referenced, not copied (when all of them are).
   let tShared: SharedArrayBuffer[] | null = [];
   const tWhere = new Float64Array(3 * m);
   const bufferIndex = new Map<SharedArrayBuffer, number>();
   for (let k = 0; k < m && tShared !== null; k++) {
-    const ts = series[from + k].t;
+    const ts = series[picked[k]].t;
     if (!(ts.buffer instanceof SharedArrayBuffer)) {
       tShared = null;
       break;
@@ -504,17 +587,31 @@ function rangeJob(name: string, series: readonly { t: Float64Array; v: Float64Ar
   const offsetView = new Int32Array(offsets, 0, m + 1);
   let o = 0;
   for (let k = 0; k < m; k++) {
-    const s = series[from + k];
+    const s = series[picked[k]];
     offsetView[k] = o;
     if (!tShared) tView.set(s.t, o);
     vView.set(s.v, o);
     o += s.t.length;
   }
   offsetView[m] = o;
+  let sumRows: SharedArrayBuffer | null = null;
+  let countRows: SharedArrayBuffer | null = null;
+  let sumBases: SharedArrayBuffer | null = null;
+  if (fusedSum) {
+    const cells = fusedSum.rows * params.numSteps;
+    sumRows = sharedScratch('range.sumRows', cells * 8);
+    countRows = sharedScratch('range.countRows', cells * 8);
+    new Float64Array(countRows, 0, cells).fill(0);
+    sumBases = sharedScratch('range.sumBases', m * 4);
+    new Int32Array(sumBases, 0, m).set(fusedSum.bases);
+  }
+  // A fused job writes no steps or values: its output buffers are left empty.
+  const outCells = fusedSum ? 0 : m * params.numSteps;
   return {
     kind: 'range', control: newControl(), name, params, tShared, tWhere: tShared ? tWhere : null, t, v, offsets, count: m,
-    outSteps: sharedScratch('range.outSteps', m * params.numSteps * 4),
-    outValues: sharedScratch('range.outValues', m * params.numSteps * 8),
+    sumRows, countRows, sumBases,
+    outSteps: sharedScratch('range.outSteps', outCells * 4),
+    outValues: sharedScratch('range.outValues', outCells * 8),
     outCounts: sharedScratch('range.outCounts', m * 4),
   };
 }
@@ -532,6 +629,11 @@ export function runRangeJob(job: RangeJob): number {
   const input: RangeLoopInput = { ...job.params, t, v, outSteps, outValues };
   const shared = job.tShared?.map((b) => new Float64Array(b)) ?? null;
   const where = job.tWhere;
+  const bases = job.sumBases ? new Int32Array(job.sumBases, 0, job.count) : null;
+  if (job.sumRows && job.countRows) {
+    input.sum = new Float64Array(job.sumRows);
+    input.sumCount = new Float64Array(job.countRows);
+  }
   for (let k = 0; k < counts.length; k++) {
     if (shared !== null && where !== null) {
       const at = where[3 * k + 1];
@@ -540,8 +642,12 @@ export function runRangeJob(job: RangeJob): number {
       input.t = t.subarray(offsets[k], offsets[k + 1]);
     }
     input.v = v.subarray(offsets[k], offsets[k + 1]);
-    input.outSteps = outSteps.subarray(k * T, (k + 1) * T);
-    input.outValues = outValues.subarray(k * T, (k + 1) * T);
+    if (bases) {
+      input.sumBase = bases[k];
+    } else {
+      input.outSteps = outSteps.subarray(k * T, (k + 1) * T);
+      input.outValues = outValues.subarray(k * T, (k + 1) * T);
+    }
     counts[k] = loop(input);
   }
   return 0;

@@ -185,7 +185,7 @@ describe('the helper thread', () => {
       });
     }
     const src = new ArraySource(series);
-    for (const query of ['rate(m[5m])', 'sum by (job) (increase(m[2m]))', 'max_over_time(m[90s])', 'avg_over_time(m[10m])']) {
+    for (const query of ['rate(m[5m])', 'sum by (job) (increase(m[2m]))', 'sum by (i) (rate(m[5m]))', 'sum(delta(m[3m]))', 'max_over_time(m[90s])', 'avg_over_time(m[10m])']) {
       const before = HELPER_STATS.range;
       const withHelper = rangeQuery(src, query, T0, T0 + perSeries * 15_000, 60_000);
       expect(HELPER_STATS.range, query).toBe(before + 1);
