@@ -15,6 +15,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { SeriesData } from '../../src/promql/source.ts';
+import { mulberry32 as prng } from '../random.ts';
 
 export interface BenchShape {
   /** Scrape targets; 25 series each. */
@@ -37,17 +38,6 @@ const CODES = ['200', '201', '404', '500', '503'];
 const PODS = 5;
 const BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];
 const JOBS = 10;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface BenchWorkload {
   shape: BenchShape;

@@ -10,6 +10,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { SeriesData } from '../../src/promql/source.ts';
+import { mulberry32 as prng } from '../../bench/random.ts';
 
 export const WORKLOAD_START_MS = Date.UTC(2024, 0, 1, 0, 0, 0);
 export const WORKLOAD_HOURS = 3;
@@ -20,18 +21,6 @@ const INSTANCES_PER_SERVICE = 25;
 const CODES = ['200', '404', '500'];
 const PODS = 8;
 const BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];
-
-/** mulberry32: a tiny seeded PRNG so every run produces the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SeriesBuilder {
   labels: Record<string, string>;
