@@ -14,6 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { decodeBatch } from '../storage/batch-codec.ts';
 import type { IngestBatch } from '../storage/events.ts';
+import { log } from '../log.ts';
 import { ApiError } from './errors.ts';
 import { decodeIngestBatch, type IngestFormat } from './msgpack-ingest.ts';
 
@@ -38,6 +39,7 @@ export interface DecodePoolOptions {
 export const DEFAULT_INLINE_BELOW_BYTES = 32 * 1024;
 
 const WORKER_URL = new URL('./decode-thread.mjs', import.meta.url);
+const RESTART_DELAY_MS = 1000;
 const EMPTY: IngestBatch = Object.freeze({ ttlSeconds: 0, events: [], series: [] }) as IngestBatch;
 
 interface Waiter {
@@ -50,6 +52,9 @@ class DecodeThread {
   worker: Worker | null = null;
   /** Loaded and taking bodies; until then (and after a crash, until restarted) bodies decode inline. */
   ready = false;
+  /** Whether a thread ever loaded: only then is a crashed one replaced (one that cannot load would loop). */
+  private everReady = false;
+  private closed = false;
 
   constructor() {
     this.start();
@@ -66,6 +71,7 @@ class DecodeThread {
     const worker = this.worker;
     this.worker = null;
     this.ready = false;
+    this.closed = true;
     this.failAll(new Error('ingest decoder closed'));
     return worker ? worker.terminate() : Promise.resolve();
   }
@@ -73,7 +79,7 @@ class DecodeThread {
   private start(): Worker {
     const worker = new Worker(WORKER_URL);
     worker.on('message', (reply: DecodeReply | 'ready') => {
-      if (reply === 'ready') this.ready = this.worker === worker;
+      if (reply === 'ready') this.ready = this.everReady = this.worker === worker;
       else this.settle(reply);
     });
     worker.on('error', (error) => this.crashed(worker, error));
@@ -108,12 +114,20 @@ class DecodeThread {
     waiter.resolve(batch);
   }
 
-  /** A dead thread fails its bodies (500: the client may retry) and is replaced. */
+  /**
+   * A dead thread fails its bodies (500: the client may retry) and is replaced a second
+   * later; one that never loaded is not (bodies then decode inline), nor one after close.
+   */
   private crashed(worker: Worker, error: Error): void {
     if (this.worker !== worker) return;
+    this.worker = null;
     this.ready = false;
     this.failAll(error);
-    this.start();
+    log.warn('ingest decode thread stopped', { error: error.message, replaced: this.everReady && !this.closed });
+    if (!this.everReady || this.closed) return;
+    setTimeout(() => {
+      if (!this.closed && this.worker === null) this.start();
+    }, RESTART_DELAY_MS).unref();
   }
 
   private failAll(error: Error): void {

@@ -105,6 +105,23 @@ describe('DecodePool', () => {
     expect(samples(await pending)).toEqual(expected);
   });
 
+  it('fails the bodies of a thread that dies (not as a 400), decodes inline meanwhile, and replaces it', async () => {
+    const threads = (pool as unknown as { threads: { worker: { terminate(): Promise<number> } | null; ready: boolean }[] }).threads;
+    const pending = pool.decode(seriesBody(), 'msgpack', TTL);
+    // Kill the thread the body went to (the least busy one: both are idle, so the first).
+    await threads[0]!.worker!.terminate();
+    const outcome = await Promise.resolve(pending).then(() => 'decoded', (e: { status?: number }) => e.status ?? 'error');
+    // Either the body was answered before the thread died, or it failed as a server error.
+    expect(['decoded', 'error']).toContain(outcome);
+    const deadline = Date.now() + 30_000;
+    while (!threads[0]!.ready) {
+      expect(samples(await pool.decode(seriesBody(), 'msgpack', TTL))).toHaveLength(8000);
+      if (Date.now() > deadline) throw new Error('the thread was not replaced');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(samples(await pool.decode(seriesBody(), 'msgpack', TTL))).toHaveLength(8000);
+  }, 40_000);
+
   it('decodes small bodies inline, and everything inline with no threads', async () => {
     expect(pool.decode(eventsBody(1), 'msgpack', TTL)).not.toBeInstanceOf(Promise);
     const none = new DecodePool({ threads: 0, inlineBelowBytes: 0 });
