@@ -110,6 +110,17 @@ describe('SIGTERM', () => {
     expect(s.stderr()).toContain('SIGINT received: shutting down');
   });
 
+  it('takes a signal delivered twice at once (Ctrl-C under npm start: terminal + tsx relay) as one', async () => {
+    const s = await start(dataDir());
+    expect(await post(s.url, '/v1/telemetry/events', { event: spanStart('t', 's') })).toBe(200);
+    s.child.kill('SIGINT');
+    // Apart enough to be delivered as two signals (pending ones would merge into one).
+    await new Promise((r) => setTimeout(r, 30));
+    s.child.kill('SIGINT');
+    expect((await s.exited).code).toBe(0);
+    expect(s.stderr()).not.toContain('again: exiting');
+  });
+
   it('a second SIGTERM exits at once, without waiting for the drain', async () => {
     const s = await start(dataDir(), ['--shutdown-timeout-ms', '60000', '--body-timeout-ms', '60000']);
     const stuck = halfSentRequest(s.port, '/v1/telemetry/events', JSON.stringify({ events: [spanStart('stuck', 's1')] }));
