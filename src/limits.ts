@@ -19,6 +19,7 @@
  */
 import type { Store } from './store.ts';
 import type { IngestBatch, SeriesEntry, EngineEvent } from './storage/events.ts';
+import { metricEventLabels } from './storage/events.ts';
 import type { Attributes } from './index/spans.ts';
 import type { Matcher } from './index/matcher.ts';
 import { ApiError } from './telemetry/errors.ts';
@@ -199,7 +200,7 @@ export class IngestLimiter {
     for (let i = 0; i < batch.events.length; i++) {
       const e = batch.events[i]!;
       if (e.attributes) this.checkAttributes(e.attributes, () => `events[${i}].attributes`);
-      if (e.kind === 'metric') this.checkLabels(e.metric, metricLabelsOf(e.attributes), () => `events[${i}] (metric ${quote(e.metric)})`);
+      if (e.kind === 'metric') this.checkLabels(e.metric, metricEventLabels(e.attributes), () => `events[${i}] (metric ${quote(e.metric)})`);
     }
   }
 
@@ -257,7 +258,7 @@ export class IngestLimiter {
       if (this.store.series.lookup(labels) === undefined) fresh.add(canonicalKey(labels));
     };
     for (const s of batch.series) consider({ ...s.labels, __name__: s.metric });
-    for (const e of batch.events) if (e.kind === 'metric') consider({ ...metricLabelsOf(e.attributes), __name__: e.metric });
+    for (const e of batch.events) if (e.kind === 'metric') consider({ ...metricEventLabels(e.attributes), __name__: e.metric });
     if (fresh.size > 0 && live + fresh.size > max) {
       throw new LimitError('series', 422,
         `series limit of ${max} reached: the batch would create ${fresh.size} new series and ${this.store.series.size} exist` +
@@ -302,18 +303,6 @@ function countMetricEvents(events: readonly EngineEvent[]): number {
   return n;
 }
 
-/** Labels of a metric event (attributes stringified; `__*` keys and nulls left out), as the store makes them. */
-function metricLabelsOf(attributes: Attributes | undefined): Record<string, string> {
-  const labels: Record<string, string> = {};
-  if (attributes) {
-    for (const k in attributes) {
-      const v = attributes[k];
-      if (k.startsWith('__') || v === null || v === undefined) continue;
-      labels[k] = String(v);
-    }
-  }
-  return labels;
-}
 
 function canonicalKey(labels: Record<string, string>): string {
   return JSON.stringify(Object.entries(labels).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));

@@ -12,6 +12,7 @@ import { SeriesRegistry, type Labels } from './index/series.ts';
 import type { Matcher } from './index/matcher.ts';
 import { systemClock, type Clock } from './storage/clock.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SeriesEntry, SpanEndEvent, SpanStartEvent, LogEvent } from './storage/events.ts';
+import { metricEventLabels } from './storage/events.ts';
 import { MetricTable, type TableLimits } from './storage/metric-table.ts';
 import type { MetricSegment, SliceVisitor } from './storage/metric-segment.ts';
 import { RowTable } from './storage/row-table.ts';
@@ -346,16 +347,10 @@ export class Store {
   }
 }
 
-/** A metric event's series: its name plus its attributes as labels (values stringified, `__*` keys and nulls left out). */
+/** A metric event's series: its name plus its attributes as labels (metricEventLabels). */
 export function metricLabels(metric: string, attributes: Attributes | undefined): Labels {
-  const labels: Labels = { __name__: metric };
-  if (attributes) {
-    for (const k in attributes) {
-      const v = attributes[k];
-      if (k.startsWith('__') || v === null || v === undefined) continue;
-      labels[k] = String(v);
-    }
-  }
+  const labels: Labels = metricEventLabels(attributes);
+  labels.__name__ = metric;
   return labels;
 }
 

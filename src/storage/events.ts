@@ -49,6 +49,21 @@ export interface IngestBatch {
   encoded?: Uint8Array;
 }
 
+/**
+ * A metric event's labels (SPEC §2): its attributes, values stringified, `__*` keys and
+ * nulls left out. The one rule for ingest grouping, limits and the store.
+ */
+export function metricEventLabels(attributes: Readonly<Record<string, unknown>> | null | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (!attributes) return labels;
+  for (const name in attributes) {
+    const value = attributes[name];
+    if (value === null || value === undefined || name.startsWith('__')) continue;
+    labels[name] = String(value);
+  }
+  return labels;
+}
+
 export function countSamples(batch: IngestBatch): number {
   let n = batch.events.length;
   for (const s of batch.series) n += s.timestamps.length;

@@ -5,10 +5,11 @@
  * malformed, so a batch converts whole or not at all.
  */
 import type { EngineEvent, IngestBatch, SeriesEntry } from '../storage/events.ts';
+import { metricEventLabels } from '../storage/events.ts';
 import type { Event, IngestBody, NumberColumn, Series } from './schema.ts';
 import { readNumberColumn } from './schema.ts';
 import { sampleIdsFromStrings } from '../storage/sample-ids.ts';
-import { SeriesGrouper, metricLabels } from './series-grouper.ts';
+import { SeriesGrouper } from './series-grouper.ts';
 import { timestampToMicros } from './time.ts';
 import { badRequest } from './errors.ts';
 
@@ -66,7 +67,7 @@ export function toEngineEvent(e: Event, at: string): EngineEvent {
 
 function toSeriesEntry(s: Series): SeriesEntry {
   const timestamps = millisToMicros(s.timestamps);
-  const entry: SeriesEntry = { metric: s.metric, labels: metricLabels(s.labels), unit: s.unit, timestamps, values: readNumberColumn(s.values) };
+  const entry: SeriesEntry = { metric: s.metric, labels: metricEventLabels(s.labels), unit: s.unit, timestamps, values: readNumberColumn(s.values) };
   const ids = sampleIdsFromStrings(timestamps.length, s.trace_ids ?? undefined, s.span_ids ?? undefined);
   if (ids) entry.ids = ids;
   return entry;

@@ -12,6 +12,7 @@
  */
 import { keyPart } from '../index/label-key.ts';
 import type { SeriesEntry } from '../storage/events.ts';
+import { metricEventLabels } from '../storage/events.ts';
 import { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import type { Attributes } from './schema.ts';
@@ -120,7 +121,7 @@ export class SeriesGrouper {
     }
     let group = this.groupOf.get(key);
     if (group === undefined) {
-      group = this.newGroup(metric, unit, metricLabels(attributes));
+      group = this.newGroup(metric, unit, metricEventLabels(attributes));
       this.groupOf.set(key, group);
     }
     return group;
@@ -136,17 +137,6 @@ export class SeriesGrouper {
   }
 }
 
-/** A metric event's labels: its attributes, values stringified, `__*` keys and nulls left out (SPEC §2). */
-export function metricLabels(attributes: Attributes | null | undefined): Record<string, string> {
-  const labels: Record<string, string> = {};
-  if (!attributes) return labels;
-  for (const name in attributes) {
-    const value = attributes[name];
-    if (value === null || value === undefined || name.startsWith('__')) continue;
-    labels[name] = String(value);
-  }
-  return labels;
-}
 
 function grown<T extends Int32Array | Uint32Array | Float64Array>(from: T, to: T): T {
   to.set(from);
