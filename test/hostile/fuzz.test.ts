@@ -9,27 +9,14 @@
  */
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  baselineSnapshot, expectHandled, expectHealthy, json, msgpack, pathFor, send, startTestServer, writeBaseline,
-  type RequestSpec, type TestServer,
+  baselineSnapshot, expectHandled, expectHealthy, json, msgpack, pathFor, send, serverWithBaseline, type RequestSpec,
 } from './helpers.ts';
 
-let server: TestServer;
-let before: unknown[];
 const RUNS = Number(process.env.STRATA_FUZZ_RUNS ?? 25);
 
-beforeAll(async () => {
-  server = await startTestServer(['--body-limit-bytes', '1MiB']);
-  await writeBaseline(server.url);
-  before = await baselineSnapshot(server.url);
-});
-
-afterAll(async () => {
-  await expectHealthy(server.url);
-  expect(await baselineSnapshot(server.url)).toEqual(before);
-  await server?.cleanup();
-});
+const suite = serverWithBaseline(['--body-limit-bytes', '1MiB']);
 
 let counter = 0;
 const nowIso = () => new Date().toISOString();
@@ -173,7 +160,7 @@ const hostileQuery = fc.oneof(
 
 /** Routes answered by the harness: every route `server.routes()` lists. */
 function routes(): { method: string; pattern: string }[] {
-  return server.server.routes().map((r) => ({ method: r.method, pattern: r.pattern }));
+  return suite.server.server.routes().map((r) => ({ method: r.method, pattern: r.pattern }));
 }
 
 describe('every route survives random and mangled requests', () => {
@@ -192,18 +179,18 @@ describe('every route survives random and mangled requests', () => {
       await fc.assert(
         fc.asyncProperty(hostileBody(route.pattern), hostileParam, async ({ encoded, traceId }, param) => {
           const spec: RequestSpec = { method: 'POST', path: pathFor(route.pattern, param), body: encoded.body, contentType: encoded.contentType };
-          const answer = await send(server.url, spec);
+          const answer = await send(suite.server.url, spec);
           expectHandled(answer, `POST ${spec.path} (${encoded.contentType}, ${encoded.body.length} bytes)`);
           if (INGEST.has(route.pattern) && answer.status >= 400) {
             // Nothing of a rejected batch is applied.
-            const trace = await send(server.url, { method: 'GET', path: `/v1/telemetry/traces/${traceId}` });
+            const trace = await send(suite.server.url, { method: 'GET', path: `/v1/telemetry/traces/${traceId}` });
             expect(trace.status, `trace ${traceId} of a rejected batch (${answer.text.slice(0, 200)})`).toBe(404);
           }
         }),
         { numRuns: RUNS },
       );
-      await expectHealthy(server.url);
-      expect(await baselineSnapshot(server.url), `baseline after fuzzing POST ${route.pattern}`).toEqual(before);
+      await expectHealthy(suite.server.url);
+      expect(await baselineSnapshot(suite.server.url), `baseline after fuzzing POST ${route.pattern}`).toEqual(suite.before);
     }
   });
 
@@ -213,13 +200,13 @@ describe('every route survives random and mangled requests', () => {
       await fc.assert(
         fc.asyncProperty(hostileParam, hostileQuery, async (param, query) => {
           const path = pathFor(route.pattern, param) + query;
-          expectHandled(await send(server.url, { method: 'GET', path }), `GET ${path.slice(0, 200)}`);
+          expectHandled(await send(suite.server.url, { method: 'GET', path }), `GET ${path.slice(0, 200)}`);
         }),
         { numRuns: RUNS },
       );
-      await expectHealthy(server.url);
+      await expectHealthy(suite.server.url);
     }
-    expect(await baselineSnapshot(server.url)).toEqual(before);
+    expect(await baselineSnapshot(suite.server.url)).toEqual(suite.before);
   });
 
   it('any route with any method, and paths no route has', async () => {
@@ -231,19 +218,19 @@ describe('every route survives random and mangled requests', () => {
     );
     await fc.assert(
       fc.asyncProperty(methods, paths, async (method, path) => {
-        const answer = await send(server.url, { method, path: path.startsWith('/') ? path : `/${path}` });
+        const answer = await send(suite.server.url, { method, path: path.startsWith('/') ? path : `/${path}` });
         expectHandled(answer, `${method} ${path.slice(0, 200)}`);
       }),
       { numRuns: RUNS * 8 },
     );
-    await expectHealthy(server.url);
-    expect(await baselineSnapshot(server.url)).toEqual(before);
+    await expectHealthy(suite.server.url);
+    expect(await baselineSnapshot(suite.server.url)).toEqual(suite.before);
   });
 });
 
 describe('the WebSocket ingest stream', () => {
   it('answers every hostile message with an ack or an error, in order, and stays open', async () => {
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/telemetry/stream`);
+    const ws = new WebSocket(`${suite.server.url.replace('http', 'ws')}/v1/telemetry/stream`);
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
     const replies: unknown[] = [];
     let closed: string | null = null;
@@ -275,7 +262,7 @@ describe('the WebSocket ingest stream', () => {
     }
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
-    await expectHealthy(server.url);
-    expect(await baselineSnapshot(server.url)).toEqual(before);
+    await expectHealthy(suite.server.url);
+    expect(await baselineSnapshot(suite.server.url)).toEqual(suite.before);
   });
 });

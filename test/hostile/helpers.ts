@@ -5,7 +5,7 @@
  * change while hostile requests are thrown at the server.
  */
 import { connect } from 'node:net';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Packr } from 'msgpackr';
 import { startTestServer, type TestServer } from '../e2e/harness.ts';
 
@@ -134,6 +134,32 @@ export async function baselineSnapshot(base: string): Promise<unknown[]> {
     q(`/v1/telemetry/metrics/${BASE_METRIC}`, { start_time: startS, end_time: startS + 7200, granularity: null }),
     q(`/v1/telemetry/metrics/${BASE_METRIC}`, { start_time: startS, end_time: startS + 7200, query_type: 'instant' }),
   ]);
+}
+
+/** A suite's server and the baseline answers it gave before any hostile request. */
+export interface BaselineServer {
+  server: TestServer;
+  before: unknown[];
+}
+
+/**
+ * Registers the suite's hooks: before all, a server started with `args`, the baseline written
+ * and its answers recorded; after all, the server outlived everything thrown at it (healthy,
+ * the baseline answers as it did), then it is cleaned up. The fields are set once beforeAll ran.
+ */
+export function serverWithBaseline(args: string[]): BaselineServer {
+  const suite = {} as BaselineServer;
+  beforeAll(async () => {
+    suite.server = await startTestServer(args);
+    await writeBaseline(suite.server.url);
+    suite.before = await baselineSnapshot(suite.server.url);
+  });
+  afterAll(async () => {
+    await expectHealthy(suite.server.url);
+    expect(await baselineSnapshot(suite.server.url)).toEqual(suite.before);
+    await suite.server?.cleanup();
+  });
+  return suite;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,27 +4,14 @@
  * healthy, the baseline data answers exactly as before, and nothing of a rejected batch is
  * visible.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   baselineSnapshot, deepJsonArrays, deepMsgpackArrays, expectHealthy, expectRejected, json, msgpack, send,
-  startTestServer, writeBaseline, type RequestSpec, type TestServer,
+  serverWithBaseline, type RequestSpec,
 } from './helpers.ts';
 
-let server: TestServer;
-let before: unknown[];
 
-beforeAll(async () => {
-  server = await startTestServer(['--body-limit-bytes', '8MiB', '--max-label-value-bytes', '100000']);
-  await writeBaseline(server.url);
-  before = await baselineSnapshot(server.url);
-});
-
-afterAll(async () => {
-  // The server outlived everything thrown at it, and the baseline is as it was.
-  await expectHealthy(server.url);
-  expect(await baselineSnapshot(server.url)).toEqual(before);
-  await server?.cleanup();
-});
+const suite = serverWithBaseline(['--body-limit-bytes', '8MiB', '--max-label-value-bytes', '100000']);
 
 interface Case {
   name: string;
@@ -43,14 +30,14 @@ const post = (path: string, body: unknown, contentType?: string): RequestSpec =>
   ({ method: 'POST', path, body: typeof body === 'string' || body instanceof Uint8Array ? body : json(body), contentType });
 
 async function runCases(cases: Case[]): Promise<void> {
-  for (const c of cases) expectRejected(await send(server.url, c.req), c.status, c.message, c.name);
-  await expectHealthy(server.url);
-  expect(await baselineSnapshot(server.url)).toEqual(before);
+  for (const c of cases) expectRejected(await send(suite.server.url, c.req), c.status, c.message, c.name);
+  await expectHealthy(suite.server.url);
+  expect(await baselineSnapshot(suite.server.url)).toEqual(suite.before);
 }
 
 /** A trace id that rejected batches used: none of it may be visible. */
 async function expectTraceAbsent(trace: string): Promise<void> {
-  const res = await send(server.url, { method: 'GET', path: `/v1/telemetry/traces/${trace}` });
+  const res = await send(suite.server.url, { method: 'GET', path: `/v1/telemetry/traces/${trace}` });
   expect(res.status, `trace ${trace} of a rejected batch`).toBe(404);
 }
 
@@ -115,11 +102,11 @@ describe('wrong types, unknown event types, unknown fields', () => {
   });
 
   it('unknown fields are ignored (as pydantic does), in events and in queries', async () => {
-    const res = await send(server.url, post(EVENTS, { event: spanStart('extra-fields', 'ef1', { colour: 'blue', payload: { type: 'span_start', name: 'n', mood: 1 } }), also: [1, 2] }));
+    const res = await send(suite.server.url, post(EVENTS, { event: spanStart('extra-fields', 'ef1', { colour: 'blue', payload: { type: 'span_start', name: 'n', mood: 1 } }), also: [1, 2] }));
     expect(res.status, res.text).toBe(200);
-    const q = await send(server.url, post('/v1/telemetry/traces', { limit: 1, fancy_option: true, attribute_filters: null }));
+    const q = await send(suite.server.url, post('/v1/telemetry/traces', { limit: 1, fancy_option: true, attribute_filters: null }));
     expect(q.status).toBe(200);
-    await expectHealthy(server.url);
+    await expectHealthy(suite.server.url);
   });
 });
 
@@ -148,7 +135,7 @@ describe('huge strings and arrays, deep nesting', () => {
       { name: '100k label matchers, one an invalid regex', req: post('/v1/telemetry/metrics/m', { start_time: 0, label_matchers: [...Array.from({ length: 100_000 }, (_, i) => ({ name: `l${i}`, value: 'v' })), { name: 'z', value: '(', operator: '=~' }] }), status: 400, message: /invalid regular expression/ },
     ]);
     // A huge regex is refused before it is compiled.
-    expectRejected(await send(server.url, post('/v1/telemetry/metrics/m', { start_time: 0, label_matchers: [{ name: 'a', value: big.slice(0, 1_000_000), operator: '=~' }] })),
+    expectRejected(await send(suite.server.url, post('/v1/telemetry/metrics/m', { start_time: 0, label_matchers: [{ name: 'a', value: big.slice(0, 1_000_000), operator: '=~' }] })),
       400, /label_matchers: regular expression of 1000000 characters is too long: the limit is 16384/, '1 MB regex');
     await expectTraceAbsent('rejected-3');
   });
@@ -171,10 +158,10 @@ describe('bad numbers, orderings, durations and timestamps in queries', () => {
     ]);
     // Huge limits and offsets are fine: they just return what there is.
     for (const body of [{ limit: 1e15 }, { offset: 1e15 }, { limit: Number.MAX_SAFE_INTEGER, offset: Number.MAX_SAFE_INTEGER }]) {
-      const res = await send(server.url, post('/v1/telemetry/traces', body));
+      const res = await send(suite.server.url, post('/v1/telemetry/traces', body));
       expect(res.status, res.text).toBe(200);
     }
-    const deep = await send(server.url, post('/v1/telemetry/spans/baseline-span-0/tree', { max_depth: 1e15 }));
+    const deep = await send(suite.server.url, post('/v1/telemetry/spans/baseline-span-0/tree', { max_depth: 1e15 }));
     expect(deep.status).toBe(200);
   });
 
@@ -194,7 +181,7 @@ describe('bad numbers, orderings, durations and timestamps in queries', () => {
       { start_time: 0, granularity: '999999999999w' },
       { start_time: -1e15, end_time: 1e15, query_type: 'instant' },
     ]) {
-      const res = await send(server.url, post(m, body));
+      const res = await send(suite.server.url, post(m, body));
       expect(res.status, `${json(body)} → ${res.text.slice(0, 200)}`).toBe(200);
       expect(res.ms).toBeLessThan(5000);
     }
@@ -221,18 +208,18 @@ describe('catastrophic regexes', () => {
   it('(a+)+$ against long label values answers in linear time (RE2)', async () => {
     // 50,000 × "a" then "!" is hopeless for a backtracking engine (2^50000 paths) and linear for RE2.
     const evil = 'a'.repeat(50_000) + '!';
-    const ingest = await send(server.url, post(EVENTS, msgpack({
+    const ingest = await send(suite.server.url, post(EVENTS, msgpack({
       series: [{ metric: 'redos_probe', labels: { path: evil }, timestamps: [Date.now() - 1000], values: [1] }],
       ttl_seconds: 3600,
     }), 'application/msgpack'));
     expect(ingest.status, ingest.text).toBe(200);
     for (const pattern of ['(a+)+$', '(a|a)+$', '(a*)*b', '(a|aa)+!x', '(.*a){20}']) {
-      const res = await send(server.url, post('/v1/telemetry/metrics/redos_probe', {
+      const res = await send(suite.server.url, post('/v1/telemetry/metrics/redos_probe', {
         start_time: 0, granularity: null, label_matchers: [{ name: 'path', value: pattern, operator: '=~' }],
       }));
       expect(res.status, res.text).toBe(200);
       expect(res.ms, pattern).toBeLessThan(5000);
-      const neg = await send(server.url, post('/v1/telemetry/metrics/redos_probe', {
+      const neg = await send(suite.server.url, post('/v1/telemetry/metrics/redos_probe', {
         start_time: 0, granularity: null, label_matchers: [{ name: 'path', value: pattern, operator: '!~' }],
       }));
       expect(neg.status).toBe(200);
@@ -249,7 +236,7 @@ describe('catastrophic regexes', () => {
   });
 
   it('PromQL regexes, when /api/v1/query is served', async (ctx) => {
-    const probe = await send(server.url, { method: 'GET', path: '/api/v1/query?query=1' });
+    const probe = await send(suite.server.url, { method: 'GET', path: '/api/v1/query?query=1' });
     if (probe.status === 404) {
       console.warn('hostile: /api/v1/query is not served yet; the PromQL regex cases are skipped');
       ctx.skip('/api/v1/query is not served yet (PromQL HTTP routes not landed)');
@@ -259,7 +246,7 @@ describe('catastrophic regexes', () => {
     for (const query of ['redos_probe{path=~"(a+)+$"}', 'count(redos_probe{path!~"(a|a)+$"})', '{__name__=~"(r+)+$"}', 'label_replace(redos_probe, "x", "$1", "path", "(a*)*b")']) {
       for (const path of [`/api/v1/query?query=${encodeURIComponent(query)}&time=${nowS}`,
         `/api/v1/query_range?query=${encodeURIComponent(query)}&start=${nowS - 600}&end=${nowS}&step=15`]) {
-        const res = await send(server.url, { method: 'GET', path });
+        const res = await send(suite.server.url, { method: 'GET', path });
         expect(res.status, `${path} → ${res.text.slice(0, 200)}`).toBeLessThan(500);
         expect(res.ms, path).toBeLessThan(5000);
       }
@@ -296,7 +283,7 @@ describe('dataset ids that try to leave the datasets directory', () => {
       })),
     ]);
     for (const id of ['..', '%2e%2e', '..%2F..%2Fsegments', '%2E%2E%2F%2E%2E%2Fwal', 'a%2Fb', '%2Fetc%2Fpasswd', '.', '%00', '..%5C..%5Cwal']) {
-      const res = await send(server.url, { method: 'GET', path: `/v1/datasetio/iterrows/${id}` });
+      const res = await send(suite.server.url, { method: 'GET', path: `/v1/datasetio/iterrows/${id}` });
       expect([400, 404], `${id} → ${res.status} ${res.text}`).toContain(res.status);
       expect(res.text).toMatch(/dataset/);
       expect(res.text).not.toMatch(/PAR1|"data":\[\{/);
@@ -315,7 +302,7 @@ describe('unknown routes and methods', () => {
       { name: 'PUT events', req: { method: 'PUT', path: '/v1/telemetry/events', body: '{}' }, status: 405, message: /allowed: POST/ },
       { name: 'PATCH metrics', req: { method: 'PATCH', path: '/metrics' }, status: 405, message: /allowed: GET/ },
     ]);
-    const res = await send(server.url, { method: 'DELETE', path: '/v1/telemetry/traces/baseline-trace' });
+    const res = await send(suite.server.url, { method: 'DELETE', path: '/v1/telemetry/traces/baseline-trace' });
     expect(res.headers.get('allow')).toBe('GET');
   });
 });
