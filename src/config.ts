@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './log.ts';
 
 export const FSYNC_POLICIES = ['always', 'batch', 'off'] as const;
 export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 
-export interface Config {
+/** Every setting; the resource limits are src/limits.ts' `Limits`, under the same names. */
+export interface Config extends Limits {
   host: string;
   /** 0 binds a free port. */
   port: number;
@@ -30,24 +32,6 @@ export interface Config {
   /** How long shutdown waits for in-flight requests. */
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
-  // Resource limits (src/limits.ts).
-  /** Live series; a batch creating more is refused (422). */
-  maxSeries: number;
-  /** Labels per series, metric name not counted. */
-  maxLabels: number;
-  maxLabelNameBytes: number;
-  maxLabelValueBytes: number;
-  /** Attributes per event. */
-  maxAttributes: number;
-  /** UTF-8 bytes of one event's attributes (keys + values). */
-  maxAttributeBytes: number;
-  maxSpansPerTrace: number;
-  /** Points in one query_metrics answer. */
-  maxQueryPoints: number;
-  /** Points per series of a PromQL range query. */
-  maxPointsPerSeries: number;
-  /** Queries answered at once; more get 503. */
-  maxConcurrentQueries: number;
 }
 
 export class ConfigError extends Error {
@@ -89,16 +73,16 @@ export const SETTINGS: readonly Setting[] = [
     if (!isLogLevel(raw)) throw new Error(`expected one of ${LOG_LEVELS.join(', ')}`);
     return raw;
   }),
-  setting('maxSeries', 'STRATA_MAX_SERIES', '--max-series', '<n>', 'live series cap: a batch creating more is refused (422)', 1_000_000, integer(1, 2 ** 32)),
-  setting('maxLabels', 'STRATA_MAX_LABELS', '--max-labels', '<n>', 'labels per series, metric name not counted (400 above)', 64, integer(1, 1_000_000)),
-  setting('maxLabelNameBytes', 'STRATA_MAX_LABEL_NAME_BYTES', '--max-label-name-bytes', '<bytes>', 'longest label name, UTF-8 bytes (400 above)', 256, byteSize),
-  setting('maxLabelValueBytes', 'STRATA_MAX_LABEL_VALUE_BYTES', '--max-label-value-bytes', '<bytes>', 'longest label value or metric name, UTF-8 bytes (400 above)', 1024, byteSize),
-  setting('maxAttributes', 'STRATA_MAX_ATTRIBUTES', '--max-attributes', '<n>', 'attributes per event (400 above)', 256, integer(1, 1_000_000)),
-  setting('maxAttributeBytes', 'STRATA_MAX_ATTRIBUTE_BYTES', '--max-attribute-bytes', '<bytes>', "an event's attributes, keys + values, UTF-8 bytes (400 above)", MiB, byteSize),
-  setting('maxSpansPerTrace', 'STRATA_MAX_SPANS_PER_TRACE', '--max-spans-per-trace', '<n>', 'spans in one trace: a batch starting more is refused (422)', 100_000, integer(1, 2 ** 32)),
-  setting('maxQueryPoints', 'STRATA_MAX_QUERY_POINTS', '--max-query-points', '<n>', 'points in one query_metrics answer (422 above)', 10_000_000, integer(1, Number.MAX_SAFE_INTEGER)),
-  setting('maxPointsPerSeries', 'STRATA_MAX_POINTS_PER_SERIES', '--max-points-per-series', '<n>', 'points per series of a PromQL range query (400 above)', 11_000, integer(1, Number.MAX_SAFE_INTEGER)),
-  setting('maxConcurrentQueries', 'STRATA_MAX_CONCURRENT_QUERIES', '--max-concurrent-queries', '<n>', 'queries answered at once; more get 503 + Retry-After', 64, integer(1, 1_000_000)),
+  setting('maxSeries', 'STRATA_MAX_SERIES', '--max-series', '<n>', 'live series cap: a batch creating more is refused (422)', DEFAULT_LIMITS.maxSeries, integer(1, 2 ** 32)),
+  setting('maxLabels', 'STRATA_MAX_LABELS', '--max-labels', '<n>', 'labels per series, metric name not counted (400 above)', DEFAULT_LIMITS.maxLabels, integer(1, 1_000_000)),
+  setting('maxLabelNameBytes', 'STRATA_MAX_LABEL_NAME_BYTES', '--max-label-name-bytes', '<bytes>', 'longest label name, UTF-8 bytes (400 above)', DEFAULT_LIMITS.maxLabelNameBytes, byteSize),
+  setting('maxLabelValueBytes', 'STRATA_MAX_LABEL_VALUE_BYTES', '--max-label-value-bytes', '<bytes>', 'longest label value or metric name, UTF-8 bytes (400 above)', DEFAULT_LIMITS.maxLabelValueBytes, byteSize),
+  setting('maxAttributes', 'STRATA_MAX_ATTRIBUTES', '--max-attributes', '<n>', 'attributes per event (400 above)', DEFAULT_LIMITS.maxAttributes, integer(1, 1_000_000)),
+  setting('maxAttributeBytes', 'STRATA_MAX_ATTRIBUTE_BYTES', '--max-attribute-bytes', '<bytes>', "an event's attributes, keys + values, UTF-8 bytes (400 above)", DEFAULT_LIMITS.maxAttributeBytes, byteSize),
+  setting('maxSpansPerTrace', 'STRATA_MAX_SPANS_PER_TRACE', '--max-spans-per-trace', '<n>', 'spans in one trace: a batch starting more is refused (422)', DEFAULT_LIMITS.maxSpansPerTrace, integer(1, 2 ** 32)),
+  setting('maxQueryPoints', 'STRATA_MAX_QUERY_POINTS', '--max-query-points', '<n>', 'points in one query_metrics answer (422 above)', DEFAULT_LIMITS.maxQueryPoints, integer(1, Number.MAX_SAFE_INTEGER)),
+  setting('maxPointsPerSeries', 'STRATA_MAX_POINTS_PER_SERIES', '--max-points-per-series', '<n>', 'points per series of a PromQL range query (400 above)', DEFAULT_LIMITS.maxPointsPerSeries, integer(1, Number.MAX_SAFE_INTEGER)),
+  setting('maxConcurrentQueries', 'STRATA_MAX_CONCURRENT_QUERIES', '--max-concurrent-queries', '<n>', 'queries answered at once; more get 503 + Retry-After', DEFAULT_LIMITS.maxConcurrentQueries, integer(1, 1_000_000)),
 ];
 
 /**
