@@ -52,20 +52,10 @@ export async function startStrata(w: BenchWorkload): Promise<Engine> {
     '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--fsync', 'off', '--log-level', 'warn',
     '--segment-max-age-ms', '5000',
   ], { cwd: ROOT, stderr: 'inherit' });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    await stopProcess(child);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(url, '/health', child);
+  return loaded('strata', child, port, dataDir, started, async (url) => {
     await loadSeries(url, w.series, { samplesPerBatch: 250_000 });
     await waitForFlushes(url);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { name: 'strata', url, pid: child.pid!, loadSeconds: secondsSince(started), stop };
+  });
 }
 
 export async function startPrometheusEngine(w: BenchWorkload): Promise<Engine> {
@@ -84,13 +74,7 @@ export async function startVictoriaMetrics(w: BenchWorkload): Promise<Engine> {
     `-storageDataPath=${dataDir}`, '-retentionPeriod=100y', `-httpListenAddr=127.0.0.1:${port}`,
     '-search.disableCache', '-loggerLevel=ERROR',
   ], { stderr: 'inherit' });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    await stopProcess(child);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(url, '/health', child);
+  return loaded('VictoriaMetrics 1.79', child, port, dataDir, started, async (url) => {
     for (const body of victoriaMetricsImportBodies(w)) {
       const res = await fetch(`${url}/api/v1/import`, { method: 'POST', body });
       if (res.status !== 204 && res.status !== 200) throw new Error(`VictoriaMetrics import: HTTP ${res.status}: ${await res.text()}`);
@@ -98,11 +82,30 @@ export async function startVictoriaMetrics(w: BenchWorkload): Promise<Engine> {
     const flushed = await fetch(`${url}/internal/force_flush`);
     if (!flushed.ok) throw new Error(`VictoriaMetrics force_flush: HTTP ${flushed.status}`);
     await waitForSamples(url, w);
+  });
+}
+
+/**
+ * An engine process just spawned on `port`: waits for /health, runs `load` against it, and
+ * returns it with a `stop` that ends the process and removes `dataDir` (also called here when
+ * the wait or the load fails). `started` is when the start began, for `loadSeconds`.
+ */
+async function loaded(
+  name: string, child: ChildProcess, port: number, dataDir: string, started: number, load: (url: string) => Promise<void>,
+): Promise<Engine> {
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await stopProcess(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(url, '/health', child);
+    await load(url);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { name: 'VictoriaMetrics 1.79', url, pid: child.pid!, loadSeconds: secondsSince(started), stop };
+  return { name, url, pid: child.pid!, loadSeconds: secondsSince(started), stop };
 }
 
 /**
