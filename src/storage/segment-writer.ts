@@ -4,11 +4,11 @@
  * arrays into the message. `inline` encodes on the calling thread in small row groups
  * with an event-loop turn between them (bench/durability.bench.ts compares the two).
  */
-import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from './atomic-file.ts';
 import type { FlushJob, FlushReply } from './parquet-worker.ts';
 import { encodeSegmentParquetChunked } from './parquet-write.ts';
 import { tempPathFor } from './segment-files.ts';
+import { WorkerJobs } from './worker-jobs.ts';
 import type { SegmentSnapshot } from './segment-snapshot.ts';
 
 export type FlushMode = 'worker' | 'inline';
@@ -39,61 +39,22 @@ class InlineSegmentWriter implements SegmentWriter {
 const WORKER_URL = new URL('./parquet-worker.mjs', import.meta.url);
 
 class WorkerSegmentWriter implements SegmentWriter {
-  private worker: Worker | null = null;
-  private nextJobId = 1;
-  private readonly pending = new Map<number, { resolve: (bytes: number) => void; reject: (err: Error) => void }>();
+  // A dead worker fails its jobs (they are retried by the next flush) and is replaced on the next write.
+  private readonly jobs = new WorkerJobs<FlushReply>(WORKER_URL, 'Parquet worker');
 
   constructor() {
     // Loading the worker's modules takes a moment: do it now rather than on the first flush.
-    this.start();
+    this.jobs.start();
   }
 
-  write(snapshot: SegmentSnapshot, path: string): Promise<number> {
-    const worker = this.worker ?? this.start();
-    const job: FlushJob = { id: this.nextJobId++, snapshot, path, tempPath: tempPathFor(path) };
-    return new Promise((resolve, reject) => {
-      this.pending.set(job.id, { resolve, reject });
-      // Keep the process alive only while a file is being written.
-      worker.ref();
-      worker.postMessage(job);
-    });
+  async write(snapshot: SegmentSnapshot, path: string): Promise<number> {
+    const job: FlushJob = { id: this.jobs.id(), snapshot, path, tempPath: tempPathFor(path) };
+    const reply = await this.jobs.run(job);
+    if (!reply.ok) throw new Error(reply.message);
+    return reply.bytes;
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) await worker.terminate();
-    this.failAll(new Error('segment writer closed'));
-  }
-
-  private start(): Worker {
-    const worker = new Worker(WORKER_URL);
-    worker.on('message', (reply: FlushReply) => this.settle(reply));
-    worker.on('error', (err) => this.crashed(worker, err));
-    worker.on('exit', (code) => this.crashed(worker, new Error(`Parquet worker exited with code ${code}`)));
-    worker.unref();
-    this.worker = worker;
-    return worker;
-  }
-
-  private settle(reply: FlushReply): void {
-    const waiter = this.pending.get(reply.id);
-    if (!waiter) return;
-    this.pending.delete(reply.id);
-    if (reply.ok) waiter.resolve(reply.bytes);
-    else waiter.reject(new Error(reply.message));
-    if (this.pending.size === 0) this.worker?.unref();
-  }
-
-  /** A dead worker fails its jobs (they are retried by the next flush) and is replaced on the next write. */
-  private crashed(worker: Worker, err: Error): void {
-    if (this.worker !== worker) return;
-    this.worker = null;
-    this.failAll(err);
-  }
-
-  private failAll(err: Error): void {
-    for (const waiter of this.pending.values()) waiter.reject(err);
-    this.pending.clear();
+    await this.jobs.close('segment writer closed');
   }
 }

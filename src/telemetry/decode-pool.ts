@@ -11,8 +11,8 @@
  * Answers are the same either way: the same decoder runs, and its errors (ApiError 400)
  * come back with their status and message.
  */
-import { Worker } from 'node:worker_threads';
 import { decodeBatch } from '../storage/batch-codec.ts';
+import { WorkerJobs } from '../storage/worker-jobs.ts';
 import type { IngestBatch } from '../storage/events.ts';
 import { log } from '../log.ts';
 import { ApiError } from './errors.ts';
@@ -42,14 +42,8 @@ const WORKER_URL = new URL('./decode-thread.mjs', import.meta.url);
 const RESTART_DELAY_MS = 1000;
 const EMPTY: IngestBatch = Object.freeze({ ttlSeconds: 0, events: [], series: [] }) as IngestBatch;
 
-interface Waiter {
-  resolve(batch: IngestBatch): void;
-  reject(error: Error): void;
-}
-
 class DecodeThread {
-  readonly pending = new Map<number, Waiter>();
-  worker: Worker | null = null;
+  private readonly jobs: WorkerJobs<DecodeReply>;
   /** Loaded and taking bodies; until then (and after a crash, until restarted) bodies decode inline. */
   ready = false;
   /** Whether a thread ever loaded: only then is a crashed one replaced (one that cannot load would loop). */
@@ -57,82 +51,47 @@ class DecodeThread {
   private closed = false;
 
   constructor() {
-    this.start();
+    this.jobs = new WorkerJobs<DecodeReply>(WORKER_URL, 'ingest decode thread', {
+      onMessage: (message, worker) => {
+        if (message !== 'ready') return false;
+        this.ready = this.everReady = this.jobs.worker === worker;
+        return true;
+      },
+      onCrash: (error) => this.crashed(error),
+    });
+    this.jobs.start();
   }
 
-  post(job: DecodeJob, waiter: Waiter): void {
-    const worker = this.worker!;
-    this.pending.set(job.id, waiter);
-    worker.ref();
-    worker.postMessage(job, [job.bytes.buffer as ArrayBuffer]);
+  get pending(): number {
+    return this.jobs.size;
+  }
+
+  async decode(job: DecodeJob): Promise<IngestBatch> {
+    const reply = await this.jobs.run(job, [job.bytes.buffer as ArrayBuffer]);
+    if (!reply.ok) throw reply.status === 500 ? new Error(`ingest decode thread: ${reply.message}`) : new ApiError(reply.status, reply.message);
+    if (reply.encoded === null) return EMPTY;
+    const batch = decodeBatch(reply.encoded);
+    batch.encoded = reply.encoded;
+    return batch;
   }
 
   close(): Promise<unknown> {
-    const worker = this.worker;
-    this.worker = null;
     this.ready = false;
     this.closed = true;
-    this.failAll(new Error('ingest decoder closed'));
-    return worker ? worker.terminate() : Promise.resolve();
-  }
-
-  private start(): Worker {
-    const worker = new Worker(WORKER_URL);
-    worker.on('message', (reply: DecodeReply | 'ready') => {
-      if (reply === 'ready') this.ready = this.everReady = this.worker === worker;
-      else this.settle(reply);
-    });
-    worker.on('error', (error) => this.crashed(worker, error));
-    worker.on('exit', (code) => this.crashed(worker, new Error(`ingest decode thread exited with code ${code}`)));
-    worker.unref();
-    this.worker = worker;
-    return worker;
-  }
-
-  private settle(reply: DecodeReply): void {
-    const waiter = this.pending.get(reply.id);
-    if (!waiter) return;
-    this.pending.delete(reply.id);
-    // Only while a body is being decoded does the thread keep the process alive.
-    if (this.pending.size === 0) this.worker?.unref();
-    if (!reply.ok) {
-      waiter.reject(reply.status === 500 ? new Error(`ingest decode thread: ${reply.message}`) : new ApiError(reply.status, reply.message));
-      return;
-    }
-    if (reply.encoded === null) {
-      waiter.resolve(EMPTY);
-      return;
-    }
-    let batch: IngestBatch;
-    try {
-      batch = decodeBatch(reply.encoded);
-    } catch (error) {
-      waiter.reject(error as Error);
-      return;
-    }
-    batch.encoded = reply.encoded;
-    waiter.resolve(batch);
+    return this.jobs.close('ingest decoder closed');
   }
 
   /**
-   * A dead thread fails its bodies (500: the client may retry) and is replaced a second
-   * later; one that never loaded is not (bodies then decode inline), nor one after close.
+   * A dead thread has failed its bodies (500: the client may retry); it is replaced a second
+   * later, unless it never loaded (bodies then decode inline) or the pool is closed.
    */
-  private crashed(worker: Worker, error: Error): void {
-    if (this.worker !== worker) return;
-    this.worker = null;
+  private crashed(error: Error): void {
     this.ready = false;
-    this.failAll(error);
     log.warn('ingest decode thread stopped', { error: error.message, replaced: this.everReady && !this.closed });
     if (!this.everReady || this.closed) return;
     setTimeout(() => {
-      if (!this.closed && this.worker === null) this.start();
+      if (!this.closed && this.jobs.worker === null) this.jobs.start();
     }, RESTART_DELAY_MS).unref();
-  }
-
-  private failAll(error: Error): void {
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
   }
 }
 
@@ -155,7 +114,7 @@ export class DecodePool {
     if (bytes === null || thread === null) return decodeIngestBatch(bytes, format, defaultTtlSeconds);
     // new Uint8Array(view) copies (a Buffer's slice() would not).
     const job: DecodeJob = { id: this.nextId++, bytes: new Uint8Array(bytes), format, defaultTtlSeconds };
-    return new Promise((resolve, reject) => thread.post(job, { resolve, reject }));
+    return thread.decode(job);
   }
 
   close(): Promise<unknown> {
@@ -165,7 +124,7 @@ export class DecodePool {
   /** The ready thread with the fewest bodies in hand; null when none is ready. */
   private leastBusy(): DecodeThread | null {
     let best: DecodeThread | null = null;
-    for (const t of this.threads) if (t.ready && (best === null || t.pending.size < best.pending.size)) best = t;
+    for (const t of this.threads) if (t.ready && (best === null || t.pending < best.pending)) best = t;
     return best;
   }
 }

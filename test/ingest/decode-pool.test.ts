@@ -106,10 +106,10 @@ describe('DecodePool', () => {
   });
 
   it('fails the bodies of a thread that dies (not as a 400), decodes inline meanwhile, and replaces it', async () => {
-    const threads = (pool as unknown as { threads: { worker: { terminate(): Promise<number> } | null; ready: boolean }[] }).threads;
+    const threads = (pool as unknown as { threads: { jobs: { worker: { terminate(): Promise<number> } | null }; ready: boolean }[] }).threads;
     const pending = pool.decode(seriesBody(), 'msgpack', TTL);
     // Kill the thread the body went to (the least busy one: both are idle, so the first).
-    await threads[0]!.worker!.terminate();
+    await threads[0]!.jobs.worker!.terminate();
     const outcome = await Promise.resolve(pending).then(() => 'decoded', (e: { status?: number }) => e.status ?? 'error');
     // Either the body was answered before the thread died, or it failed as a server error.
     expect(['decoded', 'error']).toContain(outcome);
