@@ -17,6 +17,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** A port that is free on 127.0.0.1 (picked by the OS; the probe is closed before this resolves). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();

@@ -14,7 +14,8 @@ import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startPrometheus, spawnWithWatchdog, stopProcess } from '../../test/promql/prometheus-server.ts';
+import { startPrometheus, spawnWithWatchdog, stopProcess } from '../../test/promql/prometheus-server.ts';
+import { freePort } from '../ingest/processes.ts';
 import { loadSeries } from '../../test/promql/strata-load.ts';
 import { victoriaMetricsImportBodies, writeOpenMetrics, type BenchWorkload } from './workload.ts';
 

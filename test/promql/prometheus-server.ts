@@ -6,9 +6,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/ingest/processes.ts';
 
 /** The binaries the reference needs that are not on PATH (empty when all are there). */
 export function missingPrometheusBinaries(): string[] {
@@ -107,17 +107,6 @@ export async function stopProcess(proc: ChildProcess): Promise<void> {
   }, 15_000);
   await exited;
   clearTimeout(timer);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitReady(baseUrl: string, proc: ChildProcess, logs: () => string): Promise<void> {
