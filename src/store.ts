@@ -178,9 +178,7 @@ export class Store {
       codes = headCodes.get(s.ids.dictionary);
       if (codes === undefined) headCodes.set(s.ids.dictionary, (codes = this.metrics.headCodesOf(s.ids.dictionary)));
     }
-    this.metrics.appendMany(id, s.timestamps, s.values, ttl, s.ids, codes);
-    let maxTs = -Infinity;
-    for (let i = 0; i < s.timestamps.length; i++) if (s.timestamps[i] > maxTs) maxTs = s.timestamps[i];
+    const maxTs = this.metrics.appendMany(id, s.timestamps, s.values, ttl, s.ids, codes);
     this.series.noteExpiry(id, maxTs + ttl);
     this.counters.samplesIngested += s.timestamps.length;
   }

@@ -34,11 +34,12 @@ export class MetricTable {
   /**
    * A run of samples of one series (the series-batch path): one series lookup per call.
    * `ids` are the samples' id codes with `headCodes`, their dictionary translated to this
-   * head's codes (`headCodes[k - 1]` for code k; see headCodesOf).
+   * head's codes (`headCodes[k - 1]` for code k; see headCodesOf). Returns the run's
+   * latest timestamp (-Infinity for an empty run).
    */
-  appendMany(seriesId: number, ts: Float64Array, values: Float64Array, ttlMicros: number, ids?: SampleIds, headCodes?: Uint32Array): void {
+  appendMany(seriesId: number, ts: Float64Array, values: Float64Array, ttlMicros: number, ids?: SampleIds, headCodes?: Uint32Array): number {
     const n = ts.length;
-    if (n === 0) return;
+    if (n === 0) return -Infinity;
     const head = this.head;
     const series = head.seriesFor(seriesId);
     if (ids && headCodes) series.appendRunWithIds(ts, values, ttlMicros, ids.trace, ids.span, headCodes);
@@ -50,6 +51,7 @@ export class MetricTable {
       if (t > maxTs) maxTs = t;
     }
     head.noteRows(n, minTs, maxTs, ttlMicros, this.clock);
+    return maxTs;
   }
 
   /** An id dictionary's strings as this head's codes, for appendMany. */
