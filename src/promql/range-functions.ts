@@ -87,7 +87,7 @@ function extrapolatedRate(w: Window, isCounter: boolean, isRate: boolean): numbe
 }
 
 /** time.Duration.Seconds() of a whole number of milliseconds, rounded as Go rounds it. */
-function durationSeconds(ms: number): number {
+export function durationSeconds(ms: number): number {
   const whole = Math.trunc(ms / 1000);
   return whole + ((ms - whole * 1000) * 1e6) / 1e9;
 }

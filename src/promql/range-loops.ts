@@ -11,6 +11,7 @@
  */
 import { FAST_PATHS } from './fast-paths.ts';
 import { helper, HELPER_STATS, newControl, sharedScratch, type HelperJob, type Pending } from './helper.ts';
+import { durationSeconds } from './range-functions.ts';
 import type { StepArena } from './step-arena.ts';
 
 export interface RangeLoopInput {
@@ -170,12 +171,6 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
     n++;
   }
   return n;
-}
-
-/** time.Duration.Seconds() of a whole number of milliseconds, rounded as Go rounds it. */
-function durationSeconds(ms: number): number {
-  const whole = Math.trunc(ms / 1000);
-  return whole + ((ms - whole * 1000) * 1e6) / 1e9;
 }
 
 function avgOverTimeLoop(x: RangeLoopInput): number {
