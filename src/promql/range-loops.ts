@@ -13,6 +13,7 @@ import { FAST_PATHS } from './fast-paths.ts';
 import { helper, HELPER_STATS, newControl, sharedScratch, type HelperJob, type Pending } from './helper.ts';
 import { durationSeconds } from './range-functions.ts';
 import type { StepArena } from './step-arena.ts';
+import { indexAfter, indexAtOrAfter } from './window-index.ts';
 
 export interface RangeLoopInput {
   t: Float64Array;
@@ -84,23 +85,12 @@ function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boo
   for (let step = 0; step < numSteps; step++) {
     const end = firstEnd + step * stepMs;
     const start = end - rangeMs;
-    // Regular scrapes move the window by the same number of samples every step: try the
-    // last step's moves first (two independent checks each), else walk.
-    const h = hi + dHi;
-    const l = lo + dLo;
-    if (h < len && h > 0 && l > 0 && l < h && t[h - 1] <= end && t[h] > end && t[l - 1] < start && t[l] >= start) {
-      dHi = h - hi;
-      dLo = l - lo;
-      hi = h;
-      lo = l;
-    } else {
-      const hi0 = hi;
-      const lo0 = lo;
-      while (hi < len && t[hi] <= end) hi++;
-      while (lo < hi && t[lo] < start) lo++;
-      dHi = hi - hi0;
-      dLo = lo - lo0;
-    }
+    const h = indexAfter(t, hi, dHi, end);
+    dHi = h - hi;
+    hi = h;
+    const l = indexAtOrAfter(t, lo, dLo, start, hi);
+    dLo = l - lo;
+    lo = l;
     if (hi - lo < 2) continue;
     const first = v[lo];
     const last = v[hi - 1];

@@ -3,6 +3,7 @@ import { compareLabels, labelsFromRecord, labelsKey, type Labels } from './label
 import type { SampleSource } from './source.ts';
 import { StepArena } from './step-arena.ts';
 import { stepTime, type Grid, type RangeSeries, type StepSeries } from './vector.ts';
+import { indexAfter } from './window-index.ts';
 
 /** A selected series with its label set in our form. */
 export interface FetchedSeries {
@@ -109,21 +110,14 @@ export function instantSamples(
 ): number {
   const numSteps = grid.numSteps;
   const stepMs = grid.stepMs;
-  const len = ts.length;
   let n = 0;
   let next = 0;
   let moved = 0;
   for (let step = 0; step < numSteps; step++) {
     const ref = first + step * stepMs;
-    // Regular scrapes: the last step's move, checked, before walking.
-    const guess = next + moved;
-    if (guess > 0 && guess < len && ts[guess - 1] <= ref && ts[guess] > ref) {
-      next = guess;
-    } else {
-      const from = next;
-      while (next < len && ts[next] <= ref) next++;
-      moved = next - from;
-    }
+    const at = indexAfter(ts, next, moved, ref);
+    moved = at - next;
+    next = at;
     if (next > 0 && ts[next - 1] >= ref - lookbackMs) {
       outSteps[n] = step;
       outValues[n] = pick[next - 1];
@@ -151,7 +145,6 @@ export interface CellSink {
 export function instantSamplesInto(ts: Float64Array, values: Float64Array, first: number, grid: Grid, lookbackMs: number, sink: CellSink): number {
   const numSteps = grid.numSteps;
   const stepMs = grid.stepMs;
-  const len = ts.length;
   const { value, count, base } = sink;
   const op = sink.op === 'sum' ? 0 : sink.op === 'max' ? 1 : 2;
   let n = 0;
@@ -159,14 +152,9 @@ export function instantSamplesInto(ts: Float64Array, values: Float64Array, first
   let moved = 0;
   for (let step = 0; step < numSteps; step++) {
     const ref = first + step * stepMs;
-    const guess = next + moved;
-    if (guess > 0 && guess < len && ts[guess - 1] <= ref && ts[guess] > ref) {
-      next = guess;
-    } else {
-      const from = next;
-      while (next < len && ts[next] <= ref) next++;
-      moved = next - from;
-    }
+    const at = indexAfter(ts, next, moved, ref);
+    moved = at - next;
+    next = at;
     if (next === 0 || ts[next - 1] < ref - lookbackMs) continue;
     const v = values[next - 1];
     const c = base + step;
