@@ -26,7 +26,7 @@ export class HeaderCache {
 
   /** The header encoded in `src[start, start + length)`, if seen before; allocates nothing. */
   lookup(src: Uint8Array, start: number, length: number): SeriesHeader | undefined {
-    for (let e = this.entries.get(hashBytes(src, start, length)) ?? null; e !== null; e = e.next) {
+    for (let e = this.entries.get(hashBytes(0x811c9dc5 ^ length, src, start, start + length)) ?? null; e !== null; e = e.next) {
       if (sameBytes(e.key, src, start, length)) return e.header;
     }
     return undefined;
@@ -34,16 +34,17 @@ export class HeaderCache {
 
   remember(bytes: Uint8Array, header: SeriesHeader): void {
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    const h = hashBytes(bytes, 0, bytes.length);
+    const h = hashBytes(0x811c9dc5 ^ bytes.length, bytes, 0, bytes.length);
     // A copy (a Buffer's slice() would be a view, keeping a whole WAL file alive).
     this.entries.set(h, { key: new Uint8Array(bytes), header, next: this.entries.get(h) ?? null });
   }
 }
 
-/** FNV-1a over the bytes, four at a time (read by hand: a DataView per call would allocate). */
-function hashBytes(b: Uint8Array, start: number, length: number): number {
-  let h = 0x811c9dc5 ^ length;
-  const end = start + length;
+/**
+ * FNV-1a over `b[start, end)` continuing from `h`, four bytes a step (read by hand: a
+ * DataView per call would allocate). Also keys the msgpack fast path's label sets.
+ */
+export function hashBytes(h: number, b: Uint8Array, start: number, end: number): number {
   let i = start;
   for (; i + 4 <= end; i += 4) h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x01000193);
   for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);

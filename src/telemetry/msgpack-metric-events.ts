@@ -13,6 +13,7 @@
  * checks the two against each other on random bodies).
  */
 import type { IngestBatch } from '../storage/events.ts';
+import { hashBytes } from '../storage/header-cache.ts';
 import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import { SeriesGrouper } from './series-grouper.ts';
@@ -175,9 +176,9 @@ class MetricEventsReader {
   private seriesOf(metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrEnd: number): KnownSeries {
     const attrLength = attrEnd - attrStart;
     let h = 0x811c9dc5 ^ metricLength ^ (unitLength << 16);
-    h = this.hashRange(h, metricStart, metricStart + metricLength);
-    h = this.hashRange(h, unitStart, unitStart + unitLength);
-    h = this.hashRange(h, attrStart, attrEnd);
+    h = hashBytes(h, this.src, metricStart, metricStart + metricLength);
+    h = hashBytes(h, this.src, unitStart, unitStart + unitLength);
+    h = hashBytes(h, this.src, attrStart, attrEnd);
     for (let s = known.get(h) ?? null; s !== null; s = s.next) {
       if (s.metricLength === metricLength && s.unitLength === unitLength && s.key.length === metricLength + unitLength + attrLength &&
         this.rangeEquals(s, metricStart, metricLength, 0) && this.rangeEquals(s, unitStart, unitLength, metricLength) &&
@@ -197,15 +198,6 @@ class MetricEventsReader {
     if (known.size >= MAX_KNOWN) known.clear();
     known.set(h, series);
     return series;
-  }
-
-  /** FNV-1a over 32-bit words, then the tail bytes: a quarter of the steps of a byte-wise hash. */
-  private hashRange(h: number, start: number, end: number): number {
-    const view = this.view;
-    let i = start;
-    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getInt32(i), 0x01000193);
-    for (; i < end; i++) h = Math.imul(h ^ this.src[i]!, 0x01000193);
-    return h;
   }
 
   /** Whether `length` bytes at `start` equal the known key's bytes at `keyOffset`, compared a word at a time. */
