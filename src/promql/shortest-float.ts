@@ -60,16 +60,8 @@ export function writeShortest(out: Uint8Array, at: number, v: number): number {
   if (p >= 0 && p <= 22) {
     const m = Math.round(x * POW10[p]);
     if (m >= 1e14 && m < 1e15 && m / POW10[p] === x) {
-      let hi = Math.floor(m / 1e8);
-      let lo = m - hi * 1e8;
-      if (lo < 0) {
-        lo += 1e8;
-        hi--;
-      } else if (lo >= 1e8) {
-        lo -= 1e8;
-        hi++;
-      }
-      return writeDigits(out, at, hi, lo, 15, e10 + 1);
+      const hi = high8(m);
+      return writeDigits(out, at, hi, m - hi * 1e8, 15, e10 + 1);
     }
   }
 
@@ -105,15 +97,8 @@ export function writeShortest(out: Uint8Array, at: number, v: number): number {
 
   // xh is an even integer (its ulp is 2..16); X = xh + xl, |xl| <= 8.
   // xh = hi·1e8 + lo exactly (hi·1e8 is exact: hi < 2^30), lo in [0, 1e8).
-  let hi = Math.floor(xh / 1e8);
+  const hi = high8(xh);
   let lo = xh - hi * 1e8;
-  if (lo < 0) {
-    lo += 1e8;
-    hi--;
-  } else if (lo >= 1e8) {
-    lo -= 1e8;
-    hi++;
-  }
   // Candidate offsets d (integers) from xh: N = xh + d in [xl - D, xl + D]. (lo < 2^31: int32 remainders.)
   const r10 = (lo | 0) % 10;
   // A multiple of 100 in the interval means 15 digits would do: the fast path above missed it.
@@ -156,6 +141,16 @@ export function writeShortest(out: Uint8Array, at: number, v: number): number {
     return writeDigits(out, at, h10, lo / 10 + (h - h10 * 10) * 1e7, 16, e10 + 1);
   }
   return writeDigits(out, at, h, lo, 17, e10 + 1);
+}
+
+/**
+ * floor(m / 1e8) of a whole number m < 1e17, exactly (the quotient's rounding may land it
+ * one off: corrected, so that m - high8(m)·1e8, which is exact, is in [0, 1e8)).
+ */
+function high8(m: number): number {
+  const hi = Math.floor(m / 1e8);
+  const lo = m - hi * 1e8;
+  return lo < 0 ? hi - 1 : lo >= 1e8 ? hi + 1 : hi;
 }
 
 /** Whether offset d is in [xl - D, xl + D] (open unless inclusive), with a margin; false when too close. */
