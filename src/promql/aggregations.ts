@@ -273,16 +273,16 @@ function fusedGroups(e: AggregateExpr, fetched: readonly { labels: Labels; key: 
       order.push(g);
     }
   };
+  const cells = acc.cells();
+  const baseOf = (i: number) => groupOf[i] * grid.numSteps;
   return {
     add(i, steps, values, n) {
       added(i);
       acc.add(groupOf[i], steps, values, n);
     },
-    fusedSum: e.op === 'sum'
-      ? { ...acc.cells(), groups: groupLabelsList.length, group: (i) => groupOf[i], baseOf: (i) => groupOf[i] * grid.numSteps, added }
-      : null,
-    sink: e.op === 'sum' || e.op === 'max' || e.op === 'min' ? { op: e.op, value: acc.cells().sum, count: acc.cells().count, base: 0 } : null,
-    baseOf: (i) => groupOf[i] * grid.numSteps,
+    fusedSum: e.op === 'sum' ? { ...cells, groups: groupLabelsList.length, group: (i) => groupOf[i], baseOf, added } : null,
+    sink: e.op === 'sum' || e.op === 'max' || e.op === 'min' ? { op: e.op, value: cells.sum, count: cells.count, base: 0 } : null,
+    baseOf,
     added,
     finish: () => acc.finish(order, groupLabelsList),
   };
