@@ -271,7 +271,7 @@ function uniquePartners(j: Join): Int32Array | null {
  */
 function oneToOneBySeries(j: Join, rhsOf: Int32Array): StepSeries[] {
   const isComparison = COMPARISON_OPS.has(j.op);
-  const labelsOf = new ResultLabels(j, new SeriesCollector(j.grid.numSteps));
+  const dropName = NAME_DROPPING_OPS.has(j.op) || j.returnBool;
   const out: StepSeries[] = [];
   const steps = new Int32Array(j.grid.numSteps);
   const values = new Float64Array(j.grid.numSteps);
@@ -303,7 +303,7 @@ function oneToOneBySeries(j: Join, rhsOf: Int32Array): StepSeries[] {
       n++;
     }
     if (n === 0) continue;
-    const labels = labelsOf.labelsFor(a.labels);
+    const labels = resultLabels(j, dropName, a.labels);
     out.push({ labels, key: labelsKey(labels), ...arena.take(steps, values, n) });
   }
   return out;
@@ -325,24 +325,21 @@ class ResultLabels {
     const pair = l * this.j.rhs.length + r;
     let b = this.cache.get(pair);
     if (!b) {
-      const labels = this.resultLabels(this.j.lhs[l].labels);
+      const labels = resultLabels(this.j, this.dropName, this.j.lhs[l].labels);
       b = this.collector.builderFor(labels, labelsKey(labels));
       this.cache.set(pair, b);
     }
     return b;
   }
+}
 
-  labelsFor(lhs: Labels): Labels {
-    return this.resultLabels(lhs);
-  }
-
-  private resultLabels(lhs: Labels): Labels {
-    const { matching, names } = this.j;
-    return lhs.filter((label: Label) => {
-      if (this.dropName && label.name === METRIC_NAME) return false;
-      return matching.on ? names.has(label.name) : !names.has(label.name);
-    });
-  }
+/** One-to-one matching's result labels for an lhs series: its matched labels, without the name when dropName. */
+function resultLabels(j: Join, dropName: boolean, lhs: Labels): Labels {
+  const { matching, names } = j;
+  return lhs.filter((label: Label) => {
+    if (dropName && label.name === METRIC_NAME) return false;
+    return matching.on ? names.has(label.name) : !names.has(label.name);
+  });
 }
 
 function duplicateOnRight(j: Join, r: number, earlier: number): Error {
