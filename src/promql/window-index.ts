@@ -4,7 +4,8 @@
  * every step, so `from + moved` (moved: the previous step's move, i.e. the caller keeps
  * `moved = result - from`) is tried first and checked, else the times are walked. Either
  * way the result is the same index; the guess only skips the walk. Small plain functions
- * on purpose: V8 inlines them into the step loops.
+ * on purpose, so that V8 can inline them into the step loops (the loops that call them
+ * measured no slower than with the step written out in each).
  */
 
 /** The first index at or after `from` whose time is after `x`, or t.length. */
