@@ -190,17 +190,22 @@ export class IngestLimiter {
   }
 
   private checkContent(batch: IngestBatch): void {
-    for (let i = 0; i < batch.series.length; i++) {
-      const s = batch.series[i]!;
-      // Decoders hand out one labels object per label set (header-cache.ts): checked once, not per batch.
-      if (this.checkedLabels.get(s.labels) === s.metric) continue;
-      this.checkLabels(s.metric, s.labels, () => `series[${i}] (metric ${quote(s.metric)})`);
-      this.checkedLabels.set(s.labels, s.metric);
-    }
+    this.checkSeriesLabels(batch.series);
+    if (batch.columns) this.checkSeriesLabels(batch.columns.series);
     for (let i = 0; i < batch.events.length; i++) {
       const e = batch.events[i]!;
       if (e.attributes) this.checkAttributes(e.attributes, () => `events[${i}].attributes`);
       if (e.kind === 'metric') this.checkLabels(e.metric, metricEventLabels(e.attributes), () => `events[${i}] (metric ${quote(e.metric)})`);
+    }
+  }
+
+  private checkSeriesLabels(series: readonly Pick<SeriesEntry, 'metric' | 'labels'>[]): void {
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
+      // Decoders hand out one labels object per label set (header-cache.ts): checked once, not per batch.
+      if (this.checkedLabels.get(s.labels) === s.metric) continue;
+      this.checkLabels(s.metric, s.labels, () => `series[${i}] (metric ${quote(s.metric)})`);
+      this.checkedLabels.set(s.labels, s.metric);
     }
   }
 
@@ -248,7 +253,7 @@ export class IngestLimiter {
   /** How many series the batch may create; throws when that would pass the cap. */
   private newSeries(batch: IngestBatch): number {
     const max = this.limits.maxSeries;
-    const entries = batch.series.length + countMetricEvents(batch.events);
+    const entries = batch.series.length + (batch.columns?.series.length ?? 0) + countMetricEvents(batch.events);
     if (entries === 0) return 0;
     const live = this.store.series.size + this.pendingSeries;
     // Even if every entry were a new series the cap would hold: no lookups needed (the common case).
@@ -258,6 +263,7 @@ export class IngestLimiter {
       if (this.store.series.lookup(labels) === undefined) fresh.add(canonicalKey(labels));
     };
     for (const s of batch.series) consider({ ...s.labels, __name__: s.metric });
+    for (const s of batch.columns?.series ?? []) consider({ ...s.labels, __name__: s.metric });
     for (const e of batch.events) if (e.kind === 'metric') consider({ ...metricEventLabels(e.attributes), __name__: e.metric });
     if (fresh.size > 0 && live + fresh.size > max) {
       throw new LimitError('series', 422,

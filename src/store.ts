@@ -13,7 +13,9 @@ import type { Matcher } from './index/matcher.ts';
 import { systemClock, type Clock } from './storage/clock.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SeriesEntry, SpanEndEvent, SpanStartEvent, LogEvent } from './storage/events.ts';
 import { metricEventLabels } from './storage/events.ts';
+import type { RunIds } from './storage/metric-head.ts';
 import { MetricTable, type TableLimits } from './storage/metric-table.ts';
+import type { SeriesColumns } from './storage/series-columns.ts';
 import type { MetricSegment, SliceVisitor } from './storage/metric-segment.ts';
 import { RowTable } from './storage/row-table.ts';
 import type { RowSegment } from './storage/row-segment.ts';
@@ -152,6 +154,7 @@ export class Store {
       const headCodes = new Map<readonly string[], Uint32Array>();
       for (const s of batch.series) this.applySeries(s, ttl, headCodes);
     }
+    if (tables.metrics && batch.columns) this.applyColumns(batch.columns, ttl);
     this.counters.eventsIngested += batch.events.length;
   }
 
@@ -181,6 +184,19 @@ export class Store {
     const maxTs = this.metrics.appendMany(id, s.timestamps, s.values, ttl, s.ids, codes);
     this.series.noteExpiry(id, maxTs + ttl);
     this.counters.samplesIngested += s.timestamps.length;
+  }
+
+  /** A batch's series as columns: one registry lookup and one head append per series run. */
+  private applyColumns(c: SeriesColumns, ttl: number): void {
+    const ids: RunIds | null = c.ids ? { trace: c.ids.trace, span: c.ids.span, headCodes: this.metrics.headCodesOf(c.ids.dictionary) } : null;
+    const registry = this.series;
+    for (let k = 0; k < c.series.length; k++) {
+      const { metric, labels, unit } = c.series[k]!;
+      const id = registry.getOrCreateSeries(metric, labels, unit ?? '');
+      const maxTs = this.metrics.appendRange(id, c.timestamps, c.values, c.start[k]!, c.start[k + 1]!, ttl, ids);
+      registry.noteExpiry(id, maxTs + ttl);
+    }
+    this.counters.samplesIngested += c.timestamps.length;
   }
 
   private applyLog(e: LogEvent, ttl: number): void {

@@ -8,8 +8,8 @@
  *   dictionary. Encoding is a few copies: a label set's header bytes are cached per labels
  *   object, which the fast decoders hand out once per label set and never change, and runs
  *   that already lie back to back in one buffer (the grouper's) are copied at once. Decoding
- *   copies each column once and hands every series views of its slices: a batch of thousands
- *   of short series costs no allocation per series but its entry and views.
+ *   copies each column once and returns the batch as columns (IngestBatch.columns): a batch of
+ *   thousands of short series costs no allocation per series.
  * - Anything with events uses msgpack with msgpackr's record extension (repeated event shapes
  *   cost their keys once per message) and typed-array extension (format 1). Metric values are
  *   lifted out of the metric events into one Float64Array: an exact round trip for every
@@ -34,7 +34,7 @@ import { ByteReader, ByteWriter } from './bytes.ts';
 import { HeaderCache, type SeriesHeader } from './header-cache.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SampleIds, SeriesEntry } from './events.ts';
 import { sampleIdsFromStrings } from './sample-ids.ts';
-import type { SeriesColumns } from './series-columns.ts';
+import { allSeriesEntries, type SeriesColumns } from './series-columns.ts';
 
 const FORMAT_MSGPACK = 1;
 const FORMAT_BINARY = 2;
@@ -58,7 +58,10 @@ const packr = new Packr({ useRecords: true, moreTypes: true });
 const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
 
 export function encodeBatch(batch: IngestBatch): Uint8Array {
-  return batch.events.length === 0 ? encodeBinary(batch) : encodeMsgpack(batch);
+  const columns = batch.columns;
+  if (columns && batch.series.length === 0 && batch.events.length === 0) return encodeSeriesColumns(batch.ttlSeconds, columns);
+  const whole = columns ? { ...batch, series: allSeriesEntries(batch), columns: undefined } : batch;
+  return whole.events.length === 0 ? encodeBinary(whole) : encodeMsgpack(whole);
 }
 
 export function decodeBatch(bytes: Uint8Array): IngestBatch {
@@ -189,9 +192,8 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
     dictionaries[d] = ids;
   }
   const count = r.u32();
-  const series: SeriesEntry[] = new Array(count);
-  const headers: SeriesHeader[] = new Array(count);
-  const lengths = new Uint32Array(count);
+  const series: SeriesHeader[] = new Array(count);
+  const start = new Int32Array(count + 1);
   const withIds = new Uint32Array(count);
   let samples = 0, idSamples = 0;
   for (let k = 0; k < count; k++) {
@@ -203,34 +205,46 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
       header = readHeader(new ByteReader(headerBytes, `batch codec: series ${k} header`));
       headerCache.remember(headerBytes, header);
     }
-    const n = (lengths[k] = r.u32());
+    series[k] = header;
+    const n = r.u32();
+    start[k] = samples;
     samples += n;
     const dictionary = (withIds[k] = r.u32());
     if (dictionary !== 0) {
       if (dictionary > dictionaries.length) throw new Error(`batch codec: series ${k} names dictionary ${dictionary - 1} of ${dictionaries.length}`);
       idSamples += n;
     }
-    headers[k] = header;
   }
-  // One array per column for the whole batch; each series gets views of its slices. Every
-  // entry is built whole, in one shape (unit and ids present, maybe undefined): the apply
-  // loop over thousands of them stays monomorphic.
-  const ts = r.f64s(samples), values = r.f64s(samples);
+  start[count] = samples;
+  // One array per column for the whole batch, no object per series: the store applies runs by offset.
+  const timestamps = r.f64s(samples), values = r.f64s(samples);
   const trace = r.u32s(idSamples), span = r.u32s(idSamples);
-  let at = 0, idAt = 0;
-  for (let k = 0; k < count; k++) {
-    const header = headers[k]!;
-    const n = lengths[k]!;
-    let ids: SampleIds | undefined;
-    if (withIds[k] !== 0) {
-      ids = { dictionary: dictionaries[withIds[k]! - 1]!, trace: trace.subarray(idAt, idAt + n), span: span.subarray(idAt, idAt + n) };
-      idAt += n;
-    }
-    series[k] = { metric: header.metric, labels: header.labels, unit: header.unit, timestamps: ts.subarray(at, at + n), values: values.subarray(at, at + n), ids };
-    at += n;
-  }
   if (!r.done) throw new Error(`batch codec: ${bytes.length - r.pos} bytes after the last column`);
-  return { ttlSeconds, events: [], series };
+  const ids = idSamples === 0 ? undefined : rowIds(dictionaries, start, withIds, trace, span);
+  return { ttlSeconds, events: [], series: [], columns: { series, start, timestamps, values, ids } };
+}
+
+/**
+ * The id columns, which the encoding keeps for the series with ids only, as one code per row
+ * in one dictionary. The usual batch (one dictionary, every series with ids) is taken as it
+ * is; otherwise the dictionaries are laid end to end and the codes shifted to match.
+ */
+function rowIds(dictionaries: string[][], start: Int32Array, withIds: Uint32Array, trace: Uint32Array, span: Uint32Array): SampleIds {
+  const rows = start[start.length - 1]!;
+  if (dictionaries.length === 1 && trace.length === rows) return { dictionary: dictionaries[0]!, trace, span };
+  const base = new Uint32Array(dictionaries.length + 1);
+  for (let d = 0; d < dictionaries.length; d++) base[d + 1] = base[d]! + dictionaries[d]!.length;
+  const allTrace = new Uint32Array(rows), allSpan = new Uint32Array(rows);
+  let at = 0;
+  for (let k = 0; k < withIds.length; k++) {
+    if (withIds[k] === 0) continue;
+    const shift = base[withIds[k]! - 1]!;
+    for (let row = start[k]!; row < start[k + 1]!; row++, at++) {
+      allTrace[row] = trace[at] === 0 ? 0 : trace[at]! + shift;
+      allSpan[row] = span[at] === 0 ? 0 : span[at]! + shift;
+    }
+  }
+  return { dictionary: dictionaries.flat(), trace: allTrace, span: allSpan };
 }
 // ---- format 1: msgpack, batches with events ----
 

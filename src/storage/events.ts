@@ -3,6 +3,7 @@
  * what the tables apply. Times are integer microseconds since the epoch.
  */
 import type { Attributes } from '../index/spans.ts';
+import type { SeriesColumns } from './series-columns.ts';
 
 interface EventBase {
   traceId: string;
@@ -43,6 +44,11 @@ export interface IngestBatch {
   events: EngineEvent[];
   series: SeriesEntry[];
   /**
+   * More series samples, as columns: what the binary WAL encoding decodes to, so that a batch
+   * of thousands of short series costs no object per series on the main thread.
+   */
+  columns?: SeriesColumns;
+  /**
    * The batch's own encoding (batch-codec.ts), when it was decoded from one (an ingest decode
    * thread sends its batches that way): the WAL writes these bytes instead of encoding again.
    */
@@ -67,5 +73,5 @@ export function metricEventLabels(attributes: Readonly<Record<string, unknown>> 
 export function countSamples(batch: IngestBatch): number {
   let n = batch.events.length;
   for (const s of batch.series) n += s.timestamps.length;
-  return n;
+  return n + (batch.columns?.timestamps.length ?? 0);
 }

@@ -9,6 +9,13 @@ import { lowerBound, upperBound } from './sorted-ids.ts';
 
 const INITIAL_SERIES_CAPACITY = 32;
 
+/** A batch's id code columns and its dictionary translated to head codes (MetricTable.headCodesOf). */
+export interface RunIds {
+  trace: Uint32Array;
+  span: Uint32Array;
+  headCodes: Uint32Array;
+}
+
 /**
  * One series' head samples. The columns share one length and capacity, so an append
  * is a single bounds check and three stores.
@@ -38,52 +45,51 @@ export class HeadSeries {
     this.length = n + 1;
   }
 
-  /** Bulk append of a run; expiry = ts + ttl for each sample. */
-  appendRun(ts: Float64Array, values: Float64Array, ttlMicros: number): void {
-    const base = this.appendColumns(ts, values, ttlMicros);
-    if (this.traceCodes && this.spanCodes) {
-      this.traceCodes.fill(0, base, this.length);
-      this.spanCodes.fill(0, base, this.length);
-    }
-  }
-
-  /** appendRun with id codes: code k of the run is `headCodes[k - 1]` here, 0 stays 0. */
-  appendRunWithIds(ts: Float64Array, values: Float64Array, ttlMicros: number, trace: Uint32Array, span: Uint32Array, headCodes: Uint32Array): void {
-    const base = this.appendColumns(ts, values, ttlMicros);
-    if (!this.traceCodes || !this.spanCodes) {
-      this.traceCodes = new Uint32Array(this.ts.length);
-      this.spanCodes = new Uint32Array(this.ts.length);
-    }
-    const tc = this.traceCodes, sc = this.spanCodes;
-    for (let i = 0; i < ts.length; i++) {
-      const t = trace[i]!, s = span[i]!;
-      tc[base + i] = t === 0 ? 0 : headCodes[t - 1]!;
-      sc[base + i] = s === 0 ? 0 : headCodes[s - 1]!;
-    }
-  }
-
-  /** Copies a run's times and values, computes its expiries; returns the run's first row. */
-  private appendColumns(ts: Float64Array, values: Float64Array, ttlMicros: number): number {
-    const n = ts.length;
+  /**
+   * Bulk append of rows [from, to) of a batch's columns; expiry = ts + ttl for each. With id
+   * codes, code k of the batch is `headCodes[k - 1]` here and 0 stays 0. Plain loops rather
+   * than subarray + set: most runs are a few samples (a batch of metric events touches
+   * thousands of series), where a view per column would cost more than the copy.
+   */
+  appendRange(ts: Float64Array, values: Float64Array, from: number, to: number, ttlMicros: number, ids: RunIds | null): void {
+    const n = to - from;
     const base = this.length;
     if (base + n > this.ts.length) this.grow(base + n);
-    if (base > 0 && ts[0]! < this.ts[base - 1]!) this.sorted = false;
-    this.ts.set(ts, base);
-    this.values.set(values, base);
-    const ex = this.expiry;
+    const ownTs = this.ts, ownValues = this.values, ex = this.expiry;
     let minExpiry = this.minExpiry;
     let sorted = this.sorted;
+    let last = base > 0 ? ownTs[base - 1]! : -Infinity;
     for (let i = 0; i < n; i++) {
-      const t = ts[i]!;
+      const t = ts[from + i]!;
+      if (t < last) sorted = false;
+      last = t;
+      ownTs[base + i] = t;
+      ownValues[base + i] = values[from + i]!;
       const e = t + ttlMicros;
       ex[base + i] = e;
       if (e < minExpiry) minExpiry = e;
-      if (i > 0 && t < ts[i - 1]!) sorted = false;
     }
     this.minExpiry = minExpiry;
     this.sorted = sorted;
     this.length = base + n;
-    return base;
+    if (ids) this.appendRangeIds(base, from, n, ids);
+    else if (this.traceCodes && this.spanCodes) {
+      this.traceCodes.fill(0, base, base + n);
+      this.spanCodes.fill(0, base, base + n);
+    }
+  }
+
+  private appendRangeIds(base: number, from: number, n: number, ids: RunIds): void {
+    if (!this.traceCodes || !this.spanCodes) {
+      this.traceCodes = new Uint32Array(this.ts.length);
+      this.spanCodes = new Uint32Array(this.ts.length);
+    }
+    const tc = this.traceCodes, sc = this.spanCodes, { trace, span, headCodes } = ids;
+    for (let i = 0; i < n; i++) {
+      const t = trace[from + i]!, s = span[from + i]!;
+      tc[base + i] = t === 0 ? 0 : headCodes[t - 1]!;
+      sc[base + i] = s === 0 ? 0 : headCodes[s - 1]!;
+    }
   }
 
   private appendIds(row: number, traceCode: number, spanCode: number): void {
@@ -108,6 +114,48 @@ export class HeadSeries {
   /** Restores time order after out-of-order appends (stable, so equal timestamps keep arrival order). */
   sort(): void {
     if (this.sorted) return;
+    if (!this.insertionSort()) this.sortByOrder();
+    this.sorted = true;
+  }
+
+  /**
+   * Batches that arrive a little out of order (concurrent clients) leave a few rows out of
+   * place: an insertion sort fixes those in one pass. Gives up (false) once it has moved
+   * more than a few rows per row, leaving the rows permuted but stably so, for sortByOrder.
+   */
+  private insertionSort(): boolean {
+    const n = this.length;
+    const { ts, values, expiry, traceCodes, spanCodes } = this;
+    let budget = 4 * n + 64;
+    for (let i = 1; i < n; i++) {
+      const t = ts[i]!;
+      if (t >= ts[i - 1]!) continue;
+      const v = values[i]!, e = expiry[i]!;
+      const tc = traceCodes ? traceCodes[i]! : 0, sc = spanCodes ? spanCodes[i]! : 0;
+      let j = i;
+      for (; j > 0 && ts[j - 1]! > t; j--) {
+        ts[j] = ts[j - 1]!;
+        values[j] = values[j - 1]!;
+        expiry[j] = expiry[j - 1]!;
+        if (traceCodes && spanCodes) {
+          traceCodes[j] = traceCodes[j - 1]!;
+          spanCodes[j] = spanCodes[j - 1]!;
+        }
+      }
+      ts[j] = t;
+      values[j] = v;
+      expiry[j] = e;
+      if (traceCodes && spanCodes) {
+        traceCodes[j] = tc;
+        spanCodes[j] = sc;
+      }
+      budget -= i - j;
+      if (budget < 0) return false;
+    }
+    return true;
+  }
+
+  private sortByOrder(): void {
     const n = this.length;
     const ts = this.ts;
     const order = Array.from({ length: n }, (_, i) => i);
@@ -117,7 +165,13 @@ export class HeadSeries {
     permute(this.expiry, order);
     if (this.traceCodes) permute(this.traceCodes, order);
     if (this.spanCodes) permute(this.spanCodes, order);
+  }
+
+  /** Empties the series for the next head, keeping its arrays (they are the size the series grows to). */
+  clear(): void {
+    this.length = 0;
     this.sorted = true;
+    this.minExpiry = Infinity;
   }
 
   visit(minTs: number, maxTs: number, now: number, visit: SliceVisitor): void {
@@ -145,8 +199,16 @@ function permute<T extends Float64Array | Uint32Array>(col: T, order: number[]):
 export class MetricHead {
   /** The head's series, in order of first append. */
   series: HeadSeries[] = [];
-  /** seriesId -> index in `series` + 1 (0 = not in the head): a typed-array lookup, no hashing. */
+  /**
+   * seriesId -> index in `series` + 1, or -(index in `spare` + 1), 0 for neither: a typed-array
+   * lookup, no hashing.
+   */
   private slotOf = new Int32Array(1024);
+  /**
+   * The previous head's series, whose arrays a series reuses when it comes again: no growing
+   * from scratch after every seal. Kept for one head only, so series that stopped are let go.
+   */
+  private spare: HeadSeries[] = [];
   /** Trace and span ids of head samples; handed to the segment at seal. */
   ids = new StringDictionary();
   rows = 0;
@@ -160,14 +222,20 @@ export class MetricHead {
 
   get(seriesId: number): HeadSeries | undefined {
     const slot = seriesId < this.slotOf.length ? this.slotOf[seriesId] : 0;
-    return slot === 0 ? undefined : this.series[slot - 1];
+    return slot > 0 ? this.series[slot - 1] : undefined;
   }
 
   seriesFor(seriesId: number): HeadSeries {
     if (seriesId >= this.slotOf.length) this.growSlots(seriesId);
     const slot = this.slotOf[seriesId];
-    if (slot !== 0) return this.series[slot - 1];
-    const s = new HeadSeries(seriesId);
+    if (slot > 0) return this.series[slot - 1];
+    let s: HeadSeries;
+    if (slot < 0) {
+      s = this.spare[-slot - 1]!;
+      s.clear();
+    } else {
+      s = new HeadSeries(seriesId);
+    }
     this.series.push(s);
     this.slotOf[seriesId] = this.series.length;
     return s;
@@ -195,7 +263,9 @@ export class MetricHead {
   }
 
   reset(): void {
-    for (const s of this.series) this.slotOf[s.seriesId] = 0;
+    for (const s of this.spare) if (this.slotOf[s.seriesId]! < 0) this.slotOf[s.seriesId] = 0;
+    for (let i = 0; i < this.series.length; i++) this.slotOf[this.series[i]!.seriesId] = -(i + 1);
+    this.spare = this.series;
     this.series = [];
     this.ids = new StringDictionary();
     this.rows = 0;

@@ -5,7 +5,7 @@
  */
 import type { Clock } from './clock.ts';
 import type { SampleIds } from './events.ts';
-import { MetricHead } from './metric-head.ts';
+import { MetricHead, type RunIds } from './metric-head.ts';
 import { MetricSegment, type SliceVisitor } from './metric-segment.ts';
 
 export interface TableLimits {
@@ -32,29 +32,32 @@ export class MetricTable {
   }
 
   /**
-   * A run of samples of one series (the series-batch path): one series lookup per call.
-   * `ids` are the samples' id codes with `headCodes`, their dictionary translated to this
-   * head's codes (`headCodes[k - 1]` for code k; see headCodesOf). Returns the run's
-   * latest timestamp (-Infinity for an empty run).
+   * Rows [from, to) of a batch's columns, all of one series (the series-batch path): one
+   * series lookup per run. Returns the run's latest timestamp (-Infinity for an empty run).
    */
-  appendMany(seriesId: number, ts: Float64Array, values: Float64Array, ttlMicros: number, ids?: SampleIds, headCodes?: Uint32Array): number {
-    const n = ts.length;
-    if (n === 0) return -Infinity;
+  appendRange(seriesId: number, ts: Float64Array, values: Float64Array, from: number, to: number, ttlMicros: number, ids: RunIds | null = null): number {
+    if (to <= from) return -Infinity;
     const head = this.head;
-    const series = head.seriesFor(seriesId);
-    if (ids && headCodes) series.appendRunWithIds(ts, values, ttlMicros, ids.trace, ids.span, headCodes);
-    else series.appendRun(ts, values, ttlMicros);
+    head.seriesFor(seriesId).appendRange(ts, values, from, to, ttlMicros, ids);
     let minTs = Infinity, maxTs = -Infinity;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const t = ts[i]!;
       if (t < minTs) minTs = t;
       if (t > maxTs) maxTs = t;
     }
-    head.noteRows(n, minTs, maxTs, ttlMicros, this.clock);
+    head.noteRows(to - from, minTs, maxTs, ttlMicros, this.clock);
     return maxTs;
   }
 
-  /** An id dictionary's strings as this head's codes, for appendMany. */
+  /**
+   * A whole run of one series (series entries): `ids` are the samples' id codes with
+   * `headCodes`, their dictionary translated to this head's codes (see headCodesOf).
+   */
+  appendMany(seriesId: number, ts: Float64Array, values: Float64Array, ttlMicros: number, ids?: SampleIds, headCodes?: Uint32Array): number {
+    return this.appendRange(seriesId, ts, values, 0, ts.length, ttlMicros, ids && headCodes ? { trace: ids.trace, span: ids.span, headCodes } : null);
+  }
+
+  /** An id dictionary's strings as this head's codes, for appendRange. */
   headCodesOf(dictionary: readonly string[]): Uint32Array {
     const codes = new Uint32Array(dictionary.length);
     const ids = this.head.ids;

@@ -25,3 +25,8 @@ export function seriesEntries(c: SeriesColumns): SeriesEntry[] {
   }
   return entries;
 }
+
+/** Every series entry of a batch, its columns cut into entries too. */
+export function allSeriesEntries(batch: { series: SeriesEntry[]; columns?: SeriesColumns }): SeriesEntry[] {
+  return batch.columns ? [...batch.series, ...seriesEntries(batch.columns)] : batch.series;
+}

@@ -12,6 +12,7 @@ import { Store } from '../../src/store.ts';
 import { encodeBatch } from '../../src/storage/batch-codec.ts';
 import type { IngestBatch } from '../../src/storage/events.ts';
 import { sampleIdAt } from '../../src/storage/sample-ids.ts';
+import { allSeriesEntries } from '../../src/storage/series-columns.ts';
 import { DecodePool } from '../../src/telemetry/decode-pool.ts';
 import { decodeIngestBatch } from '../../src/telemetry/msgpack-ingest.ts';
 import { registerExactMsgpackTimestamps } from '../../src/telemetry/time.ts';
@@ -43,7 +44,7 @@ function seriesBody(): Uint8Array {
 /** What a batch means, independent of how it was laid out. */
 function samples(batch: IngestBatch): string[] {
   const out: string[] = [];
-  for (const s of batch.series) {
+  for (const s of allSeriesEntries(batch)) {
     const labels = JSON.stringify(Object.entries(s.labels).sort());
     for (let i = 0; i < s.timestamps.length; i++) {
       const ids = s.ids ? sampleIdAt(s.ids, i) : null;

@@ -58,6 +58,44 @@ describe('MetricTable', () => {
     expect(collect(t, 1).map((p) => p[1])).toEqual([1, 2, 3, 5]);
   });
 
+  it('restores time order, stably, whatever the arrival order (a few rows out of place or many)', () => {
+    const run = fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.double({ noNaN: true })), { minLength: 1, maxLength: 12 });
+    fc.assert(fc.property(fc.array(run, { maxLength: 30 }), (runs) => {
+      const t = new MetricTable({ maxHeadRows: 100_000, maxHeadAgeMicros: DAY }, manualClock(T0));
+      const arrived: [number, number][] = [];
+      for (const r of runs) {
+        t.appendMany(1, Float64Array.from(r, ([dt]) => T0 + dt), Float64Array.from(r, ([, v]) => v), DAY);
+        arrived.push(...r.map(([dt, v]): [number, number] => [T0 + dt, v]));
+      }
+      // Array.prototype.sort is stable: equal timestamps keep arrival order.
+      const expected = [...arrived].sort((a, b) => a[0] - b[0]);
+      expect(collect(t, 1)).toEqual(expected);
+      t.seal();
+      expect(collect(t, 1)).toEqual(expected);
+    }), { numRuns: 300 });
+  });
+
+  it('reuses a series\' head arrays after a seal without touching the sealed segment', () => {
+    const t = new MetricTable({ maxHeadRows: 1_000_000, maxHeadAgeMicros: DAY }, manualClock(T0));
+    const times = Float64Array.from({ length: 100 }, (_, i) => T0 + i);
+    t.appendMany(1, times, Float64Array.from(times, (_, i) => i), DAY);
+    t.appendMany(2, times, Float64Array.from(times, (_, i) => -i), DAY);
+    const arrays = t.head.get(1)!.ts;
+    const first = t.seal()!;
+    // Series 1 comes back (its arrays are reused); series 2 skips a head and is let go.
+    t.appendMany(1, Float64Array.of(T0 + 200, T0 + 150), Float64Array.of(7, 8), DAY);
+    expect(t.head.get(1)!.ts).toBe(arrays);
+    expect(t.head.get(2)).toBeUndefined();
+    expect([...first.values.subarray(0, 3)]).toEqual([0, 1, 2]);
+    expect(collect(t, 1).slice(-3)).toEqual([[T0 + 99, 99], [T0 + 150, 8], [T0 + 200, 7]]);
+    t.seal();
+    t.appendMany(2, Float64Array.of(T0 + 300), Float64Array.of(3), DAY);
+    t.seal();
+    t.appendMany(2, Float64Array.of(T0 + 400), Float64Array.of(4), DAY);
+    expect(t.head.get(2)!.length).toBe(1);
+    expect(collect(t, 2).slice(-2)).toEqual([[T0 + 300, 3], [T0 + 400, 4]]);
+  });
+
   it('returns only samples inside [minTs, maxTs], both ends included', () => {
     const t = new MetricTable({ maxHeadRows: 1000, maxHeadAgeMicros: 60 * SEC }, manualClock(T0));
     for (let i = 0; i < 100; i++) t.append(1, T0 + i * SEC, i, DAY);
