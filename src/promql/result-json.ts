@@ -18,7 +18,7 @@ import { FAST_PATHS } from './fast-paths.ts';
 import { helper, HELPER_STATS, newControl, sharedScratch, type HelperJob, type Pending } from './helper.ts';
 import { labelsToRecord } from './labels.ts';
 import { formatSampleValue, type QueryResult } from './result.ts';
-import { writeShortestCached } from './shortest-float.ts';
+import { cacheHits, writeShortest, writeShortestCached } from './shortest-float.ts';
 import { stepTime, type Grid, type StepSeries } from './vector.ts';
 
 export function encodeQueryResponse(data: QueryResult): string {
@@ -77,29 +77,33 @@ export function seriesCapacity(metric: string, points: number, perPoint: number)
   return metric.length * 3 + 24 + points * perPoint;
 }
 
-/** `[<seconds>,"` for each step of the grid, built on first use. */
+/**
+ * `[<seconds>,"` for each step of the grid, in one flat table (`longest` bytes a step) that
+ * the writers copy from without a call per point; each step's is built on first use.
+ */
 export class StepPrefixes {
-  private readonly bytes: (Uint8Array | undefined)[];
+  /** Step i's prefix is bytes[i × longest …], lengths[i] long (0: not built yet). */
+  readonly bytes: Uint8Array;
+  readonly lengths: Uint8Array;
   /** The longest a prefix of this grid can be. */
   readonly longest: number;
 
   constructor(private readonly grid: Grid) {
-    this.bytes = new Array(grid.numSteps);
     const first = `[${stepTime(grid, 0) / 1000},"`.length;
     const last = `[${stepTime(grid, grid.numSteps - 1) / 1000},"`.length;
     // Fractions of a second add at most `.` and three digits; a sign, one more.
     this.longest = Math.max(first, last) + 5;
+    this.bytes = new Uint8Array(grid.numSteps * this.longest);
+    this.lengths = new Uint8Array(grid.numSteps);
   }
 
-  get(step: number): Uint8Array {
-    let b = this.bytes[step];
-    if (b === undefined) {
-      const text = `[${stepTime(this.grid, step) / 1000},"`;
-      b = new Uint8Array(text.length);
-      for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i);
-      this.bytes[step] = b;
-    }
-    return b;
+  /** Builds step's prefix; returns its length. */
+  build(step: number): number {
+    const text = `[${stepTime(this.grid, step) / 1000},"`;
+    const at = step * this.longest;
+    for (let i = 0; i < text.length; i++) this.bytes[at + i] = text.charCodeAt(i);
+    this.lengths[step] = text.length;
+    return text.length;
   }
 }
 
@@ -109,13 +113,21 @@ export function writeSeries(out: Uint8Array, at: number, metric: string, steps: 
   at += utf8.encodeInto(metric, out.subarray(at)).written;
   at = writeAscii(out, at, ',"values":[');
   let o = at;
+  const { bytes, lengths, longest: stride } = prefixes;
+  // The value cache pays when values repeat (rates of regular counters); a series whose first
+  // values hardly ever hit it is printed without it (storing every value there costs).
+  const hitsBefore = cacheHits();
+  let cached = true;
   for (let k = 0; k < steps.length; k++) {
+    if (k === CACHE_PROBE && cacheHits() - hitsBefore < CACHE_PROBE / 8) cached = false;
     if (k > 0) out[o++] = 0x2c;
-    const prefix = prefixes.get(steps[k]);
-    for (let j = 0; j < prefix.length; j++) out[o++] = prefix[j];
+    const step = steps[k];
+    const from = step * stride;
+    const to = from + (lengths[step] || prefixes.build(step));
+    for (let j = from; j < to; j++) out[o++] = bytes[j];
     const value = values[k];
     // Most values are printed straight into the buffer; the rest (and odd cases) through a string.
-    const end = writeShortestCached(out, o, value);
+    const end = cached ? writeShortestCached(out, o, value) : writeShortest(out, o, value);
     if (end >= 0) {
       o = end;
     } else {
@@ -127,6 +139,9 @@ export function writeSeries(out: Uint8Array, at: number, metric: string, steps: 
   }
   return writeAscii(out, o, ']}');
 }
+
+/** Values of a series printed through the cache before deciding whether it pays. */
+const CACHE_PROBE = 64;
 
 function writeAscii(out: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);

@@ -67,6 +67,28 @@ describe('encodeMatrixResponse', () => {
     expect(ours).toBe(encodeQueryResponse(stepMatrixResult(series, grid)));
   });
 
+  it('writes long series the same whether their values repeat or not (with and without the value cache)', () => {
+    const long: Grid = { startMs: 1_709_294_400_000, stepMs: 60_000, numSteps: 500 };
+    const steps = Int32Array.from({ length: long.numSteps }, (_, i) => i);
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const unique = (i: number) => (random() * 1000) / (i + 3);
+    const repeating = (i: number) => (i % 5) / 3;
+    const kinds: ((i: number) => number)[] = [
+      unique,
+      repeating,
+      (i) => (i < 100 ? unique(i) : repeating(i)),
+      (i) => (i < 100 ? repeating(i) : unique(i)),
+      (i) => (i % 2 ? unique(i) : repeating(i)),
+    ];
+    const series: StepSeries[] = kinds.map((kind, k) => {
+      const labels: Labels = [{ name: 'k', value: String(k) }];
+      return { labels, key: labelsKey(labels), steps, values: Float64Array.from(steps, kind) };
+    });
+    const ours = Buffer.from(encodeMatrixResponse(series, long)).toString('utf8');
+    expect(ours).toBe(encodeQueryResponse(stepMatrixResult(series, long)));
+  });
+
   it('writes large matrices with the worker thread, to the same bytes', async () => {
     const deadline = Date.now() + 30_000;
     while (!warmUpHelper()) {

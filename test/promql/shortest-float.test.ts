@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { goFormatFloat } from '../../src/promql/gostrconv.ts';
 import { writeShortest, writeShortestCached } from '../../src/promql/shortest-float.ts';
 
 const out = new Uint8Array(64);
@@ -41,6 +42,23 @@ describe('writeShortest', () => {
     fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.integer({ min: 0, max: 14 }), (n, d) => agrees(n / 10 ** d)), { numRuns: 50_000 });
     fc.assert(fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: -12, max: 7 }), (n, e) => agrees(n * 10 ** e) && agrees(Number(`${n}e${e}`))), { numRuns: 50_000 });
     fc.assert(fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e4 }), (a, b) => agrees(a / b) && agrees(b / a / 1000)), { numRuns: 50_000 });
+  });
+
+  it("prints what Go's strconv.FormatFloat(v, 'f', -1, 64) prints (Prometheus' own printer)", () => {
+    const agreesWithGo = (v: number) => {
+      const p = printed(v);
+      return p === null || p === goFormatFloat(v, 'f');
+    };
+    fc.assert(fc.property(nearRange, agreesWithGo), { numRuns: 20_000 });
+    // Ratios of sums (16-17 digits), and short decimals (15 digits or fewer, trailing zeros dropped).
+    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 40 }), fc.integer({ min: 1, max: 2 ** 30 }), (a, b) => agreesWithGo(a / b) && agreesWithGo(b / a)), { numRuns: 20_000 });
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: -6, max: 6 }), (n, e) => agreesWithGo(Number(`${n}e${e}`))), { numRuns: 20_000 });
+  });
+
+  it('declines hardly any 16- and 17-digit values', () => {
+    let declined = 0;
+    for (let i = 1; i <= 10_000; i++) if (printed((i * 1234.5678) / 997 / (i + 0.3)) === null) declined++;
+    expect(declined).toBeLessThan(100);
   });
 
   it('handles the edges of its range and of decimal lengths', () => {
