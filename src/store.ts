@@ -192,9 +192,9 @@ export class Store {
     const registry = this.series;
     for (let k = 0; k < c.series.length; k++) {
       const { metric, labels, unit } = c.series[k]!;
-      const id = registry.getOrCreateSeries(metric, labels, unit ?? '');
-      const maxTs = this.metrics.appendRange(id, c.timestamps, c.values, c.start[k]!, c.start[k + 1]!, ttl, ids);
-      registry.noteExpiry(id, maxTs + ttl);
+      const info = registry.seriesInfo(metric, labels, unit ?? '');
+      const expiry = this.metrics.appendRange(info.id, c.timestamps, c.values, c.start[k]!, c.start[k + 1]!, ttl, ids) + ttl;
+      if (expiry > info.maxExpiry) info.maxExpiry = expiry;
     }
     this.counters.samplesIngested += c.timestamps.length;
   }

@@ -15,6 +15,8 @@ export interface SeriesInfo {
   unit: string;
   /** Latest expiry (µs) of any sample appended; past it the series has no live data. */
   maxExpiry: number;
+  /** Set when the series is forgotten (removeExpired): a cached reference to it is stale. */
+  removed: boolean;
 }
 
 export class SeriesRegistry {
@@ -29,7 +31,7 @@ export class SeriesRegistry {
    * Label objects ingest hands over again and again (the fast msgpack path keeps one per label
    * set it has seen) -> their series: a repeated label set is one WeakMap lookup.
    */
-  private readonly byLabelsObject = new WeakMap<Labels, { metric: string; id: number }>();
+  private readonly byLabelsObject = new WeakMap<Labels, { metric: string; info: SeriesInfo }>();
   private readonly byId = new Map<number, SeriesInfo>();
   readonly postings = new Postings();
   private nextId = 0;
@@ -49,15 +51,22 @@ export class SeriesRegistry {
 
   /** Id of the series `metric` + `labels` (labels without __name__), created if new. */
   getOrCreateSeries(metric: string, labels: Labels, unit = ''): number {
+    return this.seriesInfo(metric, labels, unit).id;
+  }
+
+  /**
+   * getOrCreateSeries' series itself, for callers that also note its expiry: a repeated labels
+   * object costs one WeakMap lookup and nothing else.
+   */
+  seriesInfo(metric: string, labels: Labels, unit = ''): SeriesInfo {
     const cached = this.byLabelsObject.get(labels);
-    // Ids are never reused, so a cached id whose series was removed is simply missing.
-    if (cached !== undefined && cached.metric === metric && this.byId.has(cached.id)) {
-      if (unit) (this.byId.get(cached.id) as SeriesInfo).unit = unit;
-      return cached.id;
+    if (cached !== undefined && cached.metric === metric && !cached.info.removed) {
+      if (unit) cached.info.unit = unit;
+      return cached.info;
     }
-    const id = this.getOrCreate({ ...labels, __name__: metric }, unit);
-    this.byLabelsObject.set(labels, { metric, id });
-    return id;
+    const info = this.byId.get(this.getOrCreate({ ...labels, __name__: metric }, unit)) as SeriesInfo;
+    this.byLabelsObject.set(labels, { metric, info });
+    return info;
   }
 
   private getOrCreateSorted(labels: Labels): number {
@@ -67,7 +76,7 @@ export class SeriesRegistry {
     if (id === undefined) {
       id = this.nextId++;
       this.byKey.set(key, id);
-      this.byId.set(id, { id, labels: sorted, unit: '', maxExpiry: -Infinity });
+      this.byId.set(id, { id, labels: sorted, unit: '', maxExpiry: -Infinity, removed: false });
       this.postings.addSeries(id, sorted);
     }
     return id;
@@ -106,6 +115,7 @@ export class SeriesRegistry {
     const deadLabels: [string, string][][] = [];
     for (const id of dead) {
       const info = this.byId.get(id) as SeriesInfo;
+      info.removed = true;
       this.byId.delete(id);
       this.byKey.delete(seriesKey(info.labels));
       deadLabels.push(info.labels);

@@ -16,6 +16,8 @@ interface Entry {
   key: Uint8Array;
   header: SeriesHeader;
   next: Entry | null;
+  /** The entry looked up right after this one last time. */
+  follower: Entry | null;
 }
 
 /** Enough for every live series of a large deployment; past it the cache starts over. */
@@ -23,20 +25,42 @@ const MAX_ENTRIES = 200_000;
 
 export class HeaderCache {
   private readonly entries = new Map<number, Entry>();
+  /** The entry found by the last lookup. */
+  private last: Entry | null = null;
 
-  /** The header encoded in `src[start, start + length)`, if seen before; allocates nothing. */
+  /**
+   * The header encoded in `src[start, start + length)`, if seen before; allocates nothing.
+   * Senders repeat their series in the same order batch after batch, so the header that
+   * followed the last one found last time is tried first: one compare, no hash.
+   */
   lookup(src: Uint8Array, start: number, length: number): SeriesHeader | undefined {
-    for (let e = this.entries.get(hashBytes(0x811c9dc5 ^ length, src, start, start + length)) ?? null; e !== null; e = e.next) {
-      if (sameBytes(e.key, src, start, length)) return e.header;
+    const last = this.last;
+    const guess = last === null ? null : last.follower;
+    if (guess !== null && sameBytes(guess.key, src, start, length)) {
+      this.last = guess;
+      return guess.header;
+    }
+    for (let e = this.entries.get(smallKey(hashBytes(0x811c9dc5 ^ length, src, start, start + length))) ?? null; e !== null; e = e.next) {
+      if (sameBytes(e.key, src, start, length)) {
+        if (last !== null) last.follower = e;
+        this.last = e;
+        return e.header;
+      }
     }
     return undefined;
   }
 
   remember(bytes: Uint8Array, header: SeriesHeader): void {
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    const h = hashBytes(0x811c9dc5 ^ bytes.length, bytes, 0, bytes.length);
+    if (this.entries.size >= MAX_ENTRIES) {
+      this.entries.clear();
+      this.last = null;
+    }
+    const h = smallKey(hashBytes(0x811c9dc5 ^ bytes.length, bytes, 0, bytes.length));
     // A copy (a Buffer's slice() would be a view, keeping a whole WAL file alive).
-    this.entries.set(h, { key: new Uint8Array(bytes), header, next: this.entries.get(h) ?? null });
+    const entry: Entry = { key: new Uint8Array(bytes), header, next: this.entries.get(h) ?? null, follower: null };
+    this.entries.set(h, entry);
+    if (this.last !== null) this.last.follower = entry;
+    this.last = entry;
   }
 }
 
@@ -49,6 +73,14 @@ export function hashBytes(h: number, b: Uint8Array, start: number, end: number):
   for (; i + 4 <= end; i += 4) h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x01000193);
   for (; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h;
+}
+
+/**
+ * A hash as a Map key: folded into 30 bits, a small integer V8 keeps unboxed (a full 32-bit
+ * one would be a heap number, allocated on every lookup).
+ */
+export function smallKey(h: number): number {
+  return (h ^ (h >>> 30)) & 0x3fffffff;
 }
 
 function sameBytes(key: Uint8Array, src: Uint8Array, start: number, length: number): boolean {

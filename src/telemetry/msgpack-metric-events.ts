@@ -13,7 +13,7 @@
  * checks the two against each other on random bodies).
  */
 import type { IngestBatch } from '../storage/events.ts';
-import { hashBytes } from '../storage/header-cache.ts';
+import { hashBytes, smallKey } from '../storage/header-cache.ts';
 import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import { SeriesGrouper } from './series-grouper.ts';
@@ -178,7 +178,7 @@ class MetricEventsReader {
     let h = 0x811c9dc5 ^ metricLength ^ (unitLength << 16);
     h = hashBytes(h, this.src, metricStart, metricStart + metricLength);
     h = hashBytes(h, this.src, unitStart, unitStart + unitLength);
-    h = hashBytes(h, this.src, attrStart, attrEnd);
+    h = smallKey(hashBytes(h, this.src, attrStart, attrEnd));
     for (let s = known.get(h) ?? null; s !== null; s = s.next) {
       if (s.metricLength === metricLength && s.unitLength === unitLength && s.key.length === metricLength + unitLength + attrLength &&
         this.rangeEquals(s, metricStart, metricLength, 0) && this.rangeEquals(s, unitStart, unitLength, metricLength) &&

@@ -41,6 +41,23 @@ describe('SeriesRegistry', () => {
   });
 });
 
+describe('SeriesRegistry by labels object', () => {
+  it('finds a repeated labels object without a new series, and a removed one anew', () => {
+    const r = new SeriesRegistry();
+    const labels = { host: 'a' };
+    const info = r.seriesInfo('m', labels, 'ms');
+    expect(r.seriesInfo('m', labels)).toBe(info);
+    expect(r.getOrCreateSeries('m', { host: 'a' })).toBe(info.id);
+    expect(r.seriesInfo('n', labels).id).not.toBe(info.id);
+    r.noteExpiry(info.id, 100);
+    r.removeExpired(200);
+    const again = r.seriesInfo('m', labels);
+    expect(again.id).not.toBe(info.id);
+    expect(r.info(again.id)).toBe(again);
+    expect(r.info(info.id)).toBeUndefined();
+  });
+});
+
 describe('Postings.select', () => {
   it('equality and inequality', () => {
     const { r, ids } = registry();
