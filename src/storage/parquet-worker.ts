@@ -7,6 +7,10 @@ import { parentPort } from 'node:worker_threads';
 import { writeFileAtomic } from './atomic-file.ts';
 import { encodeSegmentParquet } from './parquet-write.ts';
 import type { SegmentSnapshot } from './segment-snapshot.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
+
+/** The flush's nice value: well below request serving, not starved (a tenth of a busy core's share). */
+export const FLUSH_NICE = 10;
 
 export interface FlushJob {
   id: number;
@@ -28,4 +32,5 @@ async function run(job: FlushJob): Promise<FlushReply> {
 }
 
 const port = parentPort;
+if (port) lowerThreadPriority(FLUSH_NICE);
 if (port) port.on('message', (job: FlushJob) => void run(job).then((reply) => port.postMessage(reply)));
