@@ -61,11 +61,15 @@ interface KnownSeries {
   batch: number;
   group: number;
   next: KnownSeries | null;
+  /** The series of the event that came after this one's last time (senders repeat their order). */
+  follower: KnownSeries | null;
 }
 
 /** Process-wide, so a label set is decoded once however many batches repeat it; cleared when large. */
 const known = new Map<number, KnownSeries>();
 const MAX_KNOWN = 200_000;
+/** The series of the last event read (for the follower guess). */
+let lastSeries: KnownSeries | null = null;
 let batchCounter = 0;
 
 /** The batch, or null when the body is not one the fast path is sure of. */
@@ -175,14 +179,29 @@ class MetricEventsReader {
   /** The known series for these byte ranges, decoding and remembering them on first sight. */
   private seriesOf(metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrEnd: number): KnownSeries {
     const attrLength = attrEnd - attrStart;
+    const previous = lastSeries;
+    const guess = previous === null ? null : previous.follower;
+    if (guess !== null && this.isSeries(guess, metricStart, metricLength, unitStart, unitLength, attrStart, attrLength)) return (lastSeries = guess);
+    const found = this.lookupSeries(metricStart, metricLength, unitStart, unitLength, attrStart, attrEnd);
+    if (previous !== null) previous.follower = found;
+    return (lastSeries = found);
+  }
+
+  private isSeries(s: KnownSeries, metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrLength: number): boolean {
+    return s.metricLength === metricLength && s.unitLength === unitLength && s.key.length === metricLength + unitLength + attrLength &&
+      this.rangeEquals(s, metricStart, metricLength, 0) && this.rangeEquals(s, unitStart, unitLength, metricLength) &&
+      this.rangeEquals(s, attrStart, attrLength, metricLength + unitLength);
+  }
+
+  /** seriesOf without the guess: by hash, decoding and remembering a label set on first sight. */
+  private lookupSeries(metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrEnd: number): KnownSeries {
+    const attrLength = attrEnd - attrStart;
     let h = 0x811c9dc5 ^ metricLength ^ (unitLength << 16);
     h = hashBytes(h, this.src, metricStart, metricStart + metricLength);
     h = hashBytes(h, this.src, unitStart, unitStart + unitLength);
     h = smallKey(hashBytes(h, this.src, attrStart, attrEnd));
     for (let s = known.get(h) ?? null; s !== null; s = s.next) {
-      if (s.metricLength === metricLength && s.unitLength === unitLength && s.key.length === metricLength + unitLength + attrLength &&
-        this.rangeEquals(s, metricStart, metricLength, 0) && this.rangeEquals(s, unitStart, unitLength, metricLength) &&
-        this.rangeEquals(s, attrStart, attrLength, metricLength + unitLength)) return s;
+      if (this.isSeries(s, metricStart, metricLength, unitStart, unitLength, attrStart, attrLength)) return s;
     }
     const src = this.src;
     const key = new Uint8Array(metricLength + unitLength + attrLength);
@@ -193,9 +212,12 @@ class MetricEventsReader {
       key, keyView: new DataView(key.buffer), metricLength, unitLength,
       metric: this.text(metricStart, metricLength), unit: this.text(unitStart, unitLength),
       labels: attrLength === 0 ? {} : this.labelsAt(attrStart),
-      batch: 0, group: 0, next: known.get(h) ?? null,
+      batch: 0, group: 0, next: known.get(h) ?? null, follower: null,
     };
-    if (known.size >= MAX_KNOWN) known.clear();
+    if (known.size >= MAX_KNOWN) {
+      known.clear();
+      lastSeries = null;
+    }
     known.set(h, series);
     return series;
   }
@@ -446,4 +468,5 @@ function isStringHeader(b: number): boolean {
 /** For tests: forget the label sets seen so far. */
 export function forgetKnownSeries(): void {
   known.clear();
+  lastSeries = null;
 }
