@@ -137,15 +137,35 @@ class SeriesMajorAccumulator {
     }
   }
 
-  /** The groups' series, in `order`, leaving out groups without any step. */
+  /**
+   * The groups' series, in `order`, leaving out groups without any step. A group with a
+   * value at every step of one run (the usual case: all steps but a few at the start or end)
+   * is a view of its row of the running values, its steps a view of one array 0…T-1 shared
+   * by all groups (series' arrays are never written to once made): no copy, no allocation.
+   */
   finish(order: readonly number[], labelsOf: readonly Labels[]): StepSeries[] {
     const T = this.T;
+    const count = this.count;
     const out: StepSeries[] = [];
+    let everyStep: Int32Array | null = null;
     for (const g of order) {
       const base = g * T;
       let n = 0;
-      for (let step = 0; step < T; step++) if (this.count[base + step] !== 0) n++;
+      let first = -1;
+      let last = -1;
+      for (let step = 0; step < T; step++) {
+        if (count[base + step] === 0) continue;
+        if (n === 0) first = step;
+        last = step;
+        n++;
+      }
       if (n === 0) continue;
+      const labels = labelsOf[g];
+      if (last - first + 1 === n) {
+        everyStep ??= Int32Array.from({ length: T }, (_, i) => i);
+        out.push({ labels, key: labelsKey(labels), steps: everyStep.subarray(first, last + 1), values: this.value.subarray(base + first, base + last + 1) });
+        continue;
+      }
       const steps = new Int32Array(n);
       const values = new Float64Array(n);
       let j = 0;
@@ -155,7 +175,6 @@ class SeriesMajorAccumulator {
         values[j] = this.value[base + step];
         j++;
       }
-      const labels = labelsOf[g];
       out.push({ labels, key: labelsKey(labels), steps, values });
     }
     return out;

@@ -281,6 +281,14 @@ function oneToOneBySeries(j: Join, rhsOf: Int32Array): StepSeries[] {
     if (r < 0) continue;
     const a = j.lhs[l];
     const b = j.rhs[r];
+    const labels = resultLabels(j, dropName, a.labels);
+    if (!isComparison && sameSteps(a.steps, b.steps)) {
+      // Both at the same steps (e.g. two aggregations over the same targets): no merge, steps shared.
+      const pairValues = new Float64Array(a.steps.length);
+      for (let k = 0; k < pairValues.length; k++) pairValues[k] = arithmetic(j.op, a.values[k], b.values[k]);
+      out.push({ labels, key: labelsKey(labels), steps: a.steps, values: pairValues });
+      continue;
+    }
     let n = 0;
     let ib = 0;
     for (let ia = 0; ia < a.steps.length; ia++) {
@@ -303,10 +311,19 @@ function oneToOneBySeries(j: Join, rhsOf: Int32Array): StepSeries[] {
       n++;
     }
     if (n === 0) continue;
-    const labels = resultLabels(j, dropName, a.labels);
     out.push({ labels, key: labelsKey(labels), ...arena.take(steps, values, n) });
   }
   return out;
+}
+
+/**
+ * Whether two series' steps (ascending, distinct) are the same, and some: one array, or one
+ * run of consecutive steps each, from the same first step.
+ */
+function sameSteps(a: Int32Array, b: Int32Array): boolean {
+  const n = a.length;
+  if (n === 0 || n !== b.length) return false;
+  return a === b || (a[0] === b[0] && a[n - 1] - a[0] === n - 1 && b[n - 1] - b[0] === n - 1);
 }
 
 /** The labels of a matched pair's result (resultMetric), cached per (lhs, rhs) series pair. */

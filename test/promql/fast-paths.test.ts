@@ -132,6 +132,10 @@ const QUERIES: [string, boolean][] = [
   ['min by (instance) (delta((m[4m])))', false],
   ['group(count_over_time(m[1m]))', false],
   ['sum without (job) (sum_over_time(m[6m]))', false],
+  // Two aggregations at the same steps (runs of consecutive steps, or not): the pairs' values without a merge.
+  ['sum by (job, instance) (rate(m[5m])) / sum by (job, instance) (increase(m[5m]))', false],
+  ['sum by (job) (rate(m[5m])) - on(job) sum by (job) (delta(m[3m] offset 1m))', false],
+  ['max by (instance) (m) + sum by (instance) (m offset 2m)', false],
 ];
 
 describe('fast paths equal the general paths', () => {
