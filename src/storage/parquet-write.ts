@@ -1,16 +1,19 @@
 /**
- * Segment snapshot -> Parquet bytes (hyparquet-writer). One row per sample or event, in
- * the segment's own order, columns typed for other engines: times as INT64
- * TIMESTAMP_MICROS (UTC), strings as UTF-8, a metric series as its `metric` name plus a
- * `labels` JSON object string. Column statistics are on; the segment's own statistics
- * and the schema version go in the key-value metadata (see parquet-meta.ts).
+ * Segment snapshot -> Parquet bytes. One row per sample or event, in the segment's own
+ * order, columns typed for other engines: times as INT64 TIMESTAMP_MICROS (UTC), strings
+ * as UTF-8, a metric series as its `metric` name plus a `labels` JSON object string.
+ * Column statistics are on where readers prune by them; the segment's own statistics and
+ * the schema version go in the key-value metadata (see parquet-meta.ts).
  *
- * CPU-heavy (~1 µs per row per column): runs on the Parquet worker thread.
+ * Metric segments, the bulk of the data, are laid out by parquet-metric-write.ts; span
+ * events and logs go through hyparquet-writer (~1 µs per row per column). Either way the
+ * encoding runs on the Parquet worker thread.
  */
 import type { SchemaElement } from 'hyparquet';
 import { ByteWriter, parquetWrite, type ColumnSource } from 'hyparquet-writer';
 import { metaToKeyValues } from './parquet-meta.ts';
-import type { MetricSnapshot, RowSnapshot, RowSnapshotColumn, SegmentSnapshot } from './segment-snapshot.ts';
+import { encodeMetricParquet, metricParquetSteps } from './parquet-metric-write.ts';
+import type { RowSnapshot, RowSnapshotColumn, SegmentSnapshot } from './segment-snapshot.ts';
 
 /** Rows per row group: big enough for good compression, small enough for useful min/max pruning. */
 const ROW_GROUP_ROWS = 1 << 17;
@@ -19,6 +22,7 @@ const CREATED_BY = 'strata (hyparquet-writer)';
 type Column = { element: SchemaElement; source: ColumnSource };
 
 export function encodeSegmentParquet(snapshot: SegmentSnapshot): Uint8Array {
+  if (snapshot.table === 'metrics') return encodeMetricParquet(snapshot, ROW_GROUP_ROWS, CREATED_BY);
   const writer = new ByteWriter();
   parquetWrite({ ...writeOptions(snapshot, ROW_GROUP_ROWS), writer });
   return new Uint8Array(writer.getBuffer());
@@ -29,14 +33,22 @@ export function encodeSegmentParquet(snapshot: SegmentSnapshot): Uint8Array {
  * event-loop turn between them: the fallback when no worker thread is available.
  */
 export async function encodeSegmentParquetChunked(snapshot: SegmentSnapshot, rowGroupRows: number): Promise<Uint8Array> {
+  if (snapshot.table === 'metrics') {
+    const steps = metricParquetSteps(snapshot, rowGroupRows, CREATED_BY);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
   const writer = new ByteWriter() as ByteWriter & { flush?: () => Promise<void> };
   writer.flush = () => new Promise((resolve) => setImmediate(resolve));
   await parquetWrite({ ...writeOptions(snapshot, rowGroupRows), writer });
   return new Uint8Array(writer.getBuffer());
 }
 
-function writeOptions(snapshot: SegmentSnapshot, rowGroupRows: number) {
-  const columns = snapshot.table === 'metrics' ? metricColumns(snapshot) : rowColumns(snapshot);
+function writeOptions(snapshot: RowSnapshot, rowGroupRows: number) {
+  const columns = rowColumns(snapshot);
   return {
     columnData: columns.map((c) => c.source),
     schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => c.element)],
@@ -45,22 +57,6 @@ function writeOptions(snapshot: SegmentSnapshot, rowGroupRows: number) {
     kvMetadata: metaToKeyValues(snapshot),
     createdBy: CREATED_BY,
   };
-}
-
-function metricColumns(s: MetricSnapshot): Column[] {
-  const rows = s.ts.length;
-  const ids = s.traceCodes || s.spanCodes ? s.idValues.map(utf8) : [];
-  return [
-    // Few distinct values repeated in long runs: force the dictionary, which the writer's sampling can miss.
-    stringColumn('metric', perRow(s.seriesMetric.map(utf8), s.seriesStart, rows), false, true),
-    withoutStatistics(stringColumn('labels', perRow(s.seriesLabels.map(utf8), s.seriesStart, rows), false, true)),
-    stringColumn('unit', perRow(s.seriesUnit.map((u) => (u ? utf8(u) : null)), s.seriesStart, rows), true, true),
-    timestampColumn('timestamp', s.ts),
-    withoutStatistics(doubleColumn('value', s.values)),
-    withoutStatistics(timestampColumn('expiry', s.expiry ?? plusConstant(s.ts, s.ttlMicros))),
-    withoutStatistics(stringColumn('trace_id', s.traceCodes ? byCode(s.traceCodes, ids) : new Array(rows).fill(null), true)),
-    withoutStatistics(stringColumn('span_id', s.spanCodes ? byCode(s.spanCodes, ids) : new Array(rows).fill(null), true)),
-  ];
 }
 
 function rowColumns(s: RowSnapshot): Column[] {
@@ -115,13 +111,6 @@ function withoutStatistics(c: Column): Column {
   return { ...c, source: { ...c.source, statistics: false } };
 }
 
-/** One value per series -> one per row. */
-function perRow<T>(perSeries: T[], seriesStart: Uint32Array, rows: number): T[] {
-  const out: T[] = new Array(rows);
-  for (let i = 0; i < perSeries.length; i++) out.fill(perSeries[i], seriesStart[i], seriesStart[i + 1]);
-  return out;
-}
-
 const encoder = new TextEncoder();
 
 function utf8(s: string): Uint8Array {
@@ -141,11 +130,5 @@ function utf8Views(offsets: Int32Array, bytes: Uint8Array, validity: Uint8Array 
   for (let i = 0; i < rows; i++) {
     out[i] = validity && (validity[i >> 3] & (1 << (i & 7))) === 0 ? null : bytes.subarray(offsets[i], offsets[i + 1]);
   }
-  return out;
-}
-
-function plusConstant(a: Float64Array, k: number): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] + k;
   return out;
 }
