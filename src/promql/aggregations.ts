@@ -65,6 +65,8 @@ class SeriesMajorAccumulator {
     private readonly T: number,
   ) {
     this.value = new Float64Array(numGroups * T);
+    // A sum's cells start at -0 (range-loops.ts adds into them without looking at count).
+    if (op === 'sum') this.value.fill(-0);
     this.count = new Float64Array(numGroups * T);
   }
 

@@ -3,9 +3,10 @@
  * index forward to its new place. Regular scrapes move it by the same number of samples
  * every step, so `from + moved` (moved: the previous step's move, i.e. the caller keeps
  * `moved = result - from`) is tried first and checked, else the times are walked. Either
- * way the result is the same index; the guess only skips the walk. Small plain functions
- * on purpose, so that V8 can inline them into the step loops (the loops that call them
- * measured no slower than with the step written out in each).
+ * way the result is the same index; the guess only skips the walk. A small plain function
+ * on purpose, so that V8 can inline it into the step loops (selectors.ts' measured no
+ * slower than with the step written out). The rate loop (range-loops.ts) writes both of
+ * its window's moves out instead: it keeps the times they read at the window's ends.
  */
 
 /** The first index at or after `from` whose time is after `x`, or t.length. */
@@ -15,14 +16,5 @@ export function indexAfter(t: Float64Array, from: number, moved: number, x: numb
   if (guess > 0 && guess < len && t[guess - 1] <= x && t[guess] > x) return guess;
   let i = from;
   while (i < len && t[i] <= x) i++;
-  return i;
-}
-
-/** The first index at or after `from` whose time is at or after `x`, or `limit` if none is before it. */
-export function indexAtOrAfter(t: Float64Array, from: number, moved: number, x: number, limit: number): number {
-  const guess = from + moved;
-  if (guess > 0 && guess < limit && t[guess - 1] < x && t[guess] >= x) return guess;
-  let i = from;
-  while (i < limit && t[i] < x) i++;
   return i;
 }

@@ -178,7 +178,9 @@ describe('the helper thread', () => {
     const series: SeriesData[] = Array.from({ length: count }, (_, i) => {
       let v = 0;
       const times = Float64Array.from({ length: perSeries }, (_, k) => T0 + k * 15_000 + (i % 15) * 1000);
-      return { labels: { __name__: 'm', i: String(i), job: `j${i % 4}` }, timestamps: times, values: Float64Array.from(times, () => (v = random() < 0.01 ? 0 : v + random() * 10)) };
+      // Every fifth series alternates 0 and -0: its deltas are -0 at some steps (a sum must keep the sign).
+      const values = i % 5 === 0 ? Float64Array.from(times, (_, k) => (k % 2 ? -0 : 0)) : Float64Array.from(times, () => (v = random() < 0.01 ? 0 : v + random() * 10));
+      return { labels: { __name__: 'm', i: String(i), job: `j${i % 4}` }, timestamps: times, values };
     });
     if (sharedTimes) {
       // As StoreSource's millisecond cache hands them out: views of one SharedArrayBuffer, which the helper reads in place.
@@ -189,7 +191,7 @@ describe('the helper thread', () => {
       });
     }
     const src = new ArraySource(series);
-    for (const query of ['rate(m[5m])', 'sum by (job) (increase(m[2m]))', 'sum by (i) (rate(m[5m]))', 'sum(delta(m[3m]))', 'max_over_time(m[90s])', 'avg_over_time(m[10m])']) {
+    for (const query of ['rate(m[5m])', 'sum by (job) (increase(m[2m]))', 'sum by (i) (rate(m[5m]))', 'sum(delta(m[3m]))', 'sum by (i) (delta(m[3m]))', 'max_over_time(m[90s])', 'avg_over_time(m[10m])']) {
       const before = HELPER_STATS.range;
       const withHelper = rangeQuery(src, query, T0, T0 + perSeries * 15_000, 60_000);
       expect(HELPER_STATS.range, query).toBe(before + 1);
