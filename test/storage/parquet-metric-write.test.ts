@@ -78,7 +78,7 @@ describe('metric segment Parquet writer', () => {
       expect(read).toEqual(expected);
       // Values bit for bit (-0 and NaN payloads included).
       const bits = (v: number) => Buffer.from(Float64Array.of(v).buffer).toString('hex');
-      expect(read.map((row) => bits(row.value as number))).toEqual(expected.map((e) => bits(e.value!)));
+      expect(rows.map((row) => bits(row.value as number))).toEqual(expected.map((e) => bits(e.value!)));
     }), { numRuns: 200 });
   });
 });
