@@ -44,37 +44,21 @@ function bitPack(w: ByteWriter, values: ArrayLike<number>, from: number, count: 
   if (width === 0) return;
   const out = new Uint8Array(Math.ceil((padTo * width) / 8));
   let at = 0;
-  if (width <= 24) {
+  if (width <= 32) {
+    // A value goes in as one or two pieces of at most 16 bits, so the accumulator never passes 31 bits.
+    const pieces = width <= 16 ? 1 : 2;
+    const lowBits = pieces === 1 ? width : 16;
     let acc = 0, accBits = 0;
-    for (let i = 0; i < count; i++) {
-      acc |= values[from + i]! << accBits;
-      accBits += width;
-      while (accBits >= 8) {
-        out[at++] = acc & 0xff;
-        acc >>>= 8;
-        accBits -= 8;
-      }
-    }
-    if (accBits > 0) out[at] = acc & 0xff;
-  } else if (width <= 32) {
-    // In two pieces (16 bits, then the rest) so the accumulator never passes 31 bits.
-    let acc = 0, accBits = 0;
-    const highBits = width - 16;
     for (let i = 0; i < count; i++) {
       const v = values[from + i]!;
-      acc |= (v & 0xffff) << accBits;
-      accBits += 16;
-      while (accBits >= 8) {
-        out[at++] = acc & 0xff;
-        acc >>>= 8;
-        accBits -= 8;
-      }
-      acc |= Math.floor(v / 0x10000) << accBits;
-      accBits += highBits;
-      while (accBits >= 8) {
-        out[at++] = acc & 0xff;
-        acc >>>= 8;
-        accBits -= 8;
+      for (let p = 0; p < pieces; p++) {
+        acc |= (p === 0 ? v & 0xffff : Math.floor(v / 0x10000)) << accBits;
+        accBits += p === 0 ? lowBits : width - 16;
+        while (accBits >= 8) {
+          out[at++] = acc & 0xff;
+          acc >>>= 8;
+          accBits -= 8;
+        }
       }
     }
     if (accBits > 0) out[at] = acc & 0xff;
