@@ -78,13 +78,17 @@ export function seriesCapacity(metric: string, points: number, perPoint: number)
 }
 
 /**
- * `[<seconds>,"` for each step of the grid, in one flat table (`longest` bytes a step) that
- * the writers copy from without a call per point; each step's is built on first use.
+ * `[<seconds>,"` for each step of the grid, in one flat table (`stride` bytes a step, a
+ * multiple of 4) that the writers copy from four bytes at a time, without a call per
+ * point; each step's is built on first use.
  */
 export class StepPrefixes {
-  /** Step i's prefix is bytes[i × longest …], lengths[i] long (0: not built yet). */
+  /** Step i's prefix is bytes[i × stride …] (also as words), lengths[i] long (0: not built yet). */
   readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
   readonly lengths: Uint8Array;
+  /** Bytes a step takes in the table: the longest a prefix of this grid can be, rounded up to 4. */
+  readonly stride: number;
   /** The longest a prefix of this grid can be. */
   readonly longest: number;
 
@@ -93,14 +97,16 @@ export class StepPrefixes {
     const last = `[${stepTime(grid, grid.numSteps - 1) / 1000},"`.length;
     // Fractions of a second add at most `.` and three digits; a sign, one more.
     this.longest = Math.max(first, last) + 5;
-    this.bytes = new Uint8Array(grid.numSteps * this.longest);
+    this.stride = (this.longest + 3) & ~3;
+    this.words = new Uint32Array((grid.numSteps * this.stride) / 4);
+    this.bytes = new Uint8Array(this.words.buffer);
     this.lengths = new Uint8Array(grid.numSteps);
   }
 
   /** Builds step's prefix; returns its length. */
   build(step: number): number {
     const text = `[${stepTime(this.grid, step) / 1000},"`;
-    const at = step * this.longest;
+    const at = step * this.stride;
     for (let i = 0; i < text.length; i++) this.bytes[at + i] = text.charCodeAt(i);
     this.lengths[step] = text.length;
     return text.length;
@@ -113,7 +119,11 @@ export function writeSeries(out: Uint8Array, at: number, metric: string, steps: 
   at += utf8.encodeInto(metric, out.subarray(at)).written;
   at = writeAscii(out, at, ',"values":[');
   let o = at;
-  const { bytes, lengths, longest: stride } = prefixes;
+  const { bytes, words, lengths, stride } = prefixes;
+  // Prefixes are copied four bytes at a time (unaligned stores through a DataView, in the
+  // host's byte order so that the bytes stay as they are): copied byte by byte they took
+  // about a sixth of the time of the ratio query's answer.
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   // The value cache pays when values repeat (rates of regular counters); a series whose first
   // values hardly ever hit it is printed without it (storing every value there costs).
   const hitsBefore = cacheHits();
@@ -122,12 +132,15 @@ export function writeSeries(out: Uint8Array, at: number, metric: string, steps: 
     if (k === CACHE_PROBE && cacheHits() - hitsBefore < CACHE_PROBE / 8) cached = false;
     if (k > 0) out[o++] = 0x2c;
     const step = steps[k];
+    const length = lengths[step] || prefixes.build(step);
     const from = step * stride;
-    const to = from + (lengths[step] || prefixes.build(step));
-    for (let j = from; j < to; j++) out[o++] = bytes[j];
+    const whole = length & ~3;
+    for (let j = 0; j < whole; j += 4) view.setUint32(o + j, words[(from + j) >> 2], LITTLE_ENDIAN);
+    for (let j = whole; j < length; j++) out[o + j] = bytes[from + j];
+    o += length;
     const value = values[k];
     // Most values are printed straight into the buffer; the rest (and odd cases) through a string.
-    const end = cached ? writeShortestCached(out, o, value) : writeShortest(out, o, value);
+    const end = cached ? writeShortestCached(out, o, value, view) : writeShortest(out, o, value);
     if (end >= 0) {
       o = end;
     } else {
@@ -139,6 +152,9 @@ export function writeSeries(out: Uint8Array, at: number, metric: string, steps: 
   }
   return writeAscii(out, o, ']}');
 }
+
+/** Whether this host stores the low byte of a word first (DataView's default is big-endian). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Values of a series printed through the cache before deciding whether it pays. */
 const CACHE_PROBE = 64;
