@@ -32,10 +32,11 @@ export class Workload {
   /** First sample, epoch ms: whole minutes, two hours back (inside the default TTL). */
   readonly startMs: number;
 
-  constructor(readonly shape: WorkloadShape, now = Date.now()) {
+  /** `metricPrefix`: the warm-up traffic uses its own names, which the timed count leaves out. */
+  constructor(readonly shape: WorkloadShape, now = Date.now(), metricPrefix = METRIC_PREFIX) {
     this.startMs = Math.floor(now / 60_000) * 60_000 - 2 * 3600_000;
     this.seriesDefs = Array.from({ length: shape.series }, (_, i) => ({
-      metric: `${METRIC_PREFIX}${i % METRICS}`,
+      metric: `${metricPrefix}${i % METRICS}`,
       labels: { host: `host-${i % 200}`, region: `region-${i % 7}`, instance: `i-${i}` },
     }));
   }
