@@ -7,9 +7,10 @@
  *   node --import tsx bench/ingest.bench.ts [--quick] [--clients 4] [--scenario NAME ...]
  *
  * Each server first takes a warm-up of the same traffic under other metric names (one round
- * of samples per series: 20% of the series bodies, 4% of the event bodies), so that what is
- * timed is a running server, not one compiling its hot paths (V8 compiles each decode
- * thread's code on its own), and is timed once it has settled (idle again).
+ * of samples per series: 20% of the series bodies, 4% of the event bodies, then the count
+ * query over them), so that what is timed is a running server, not one compiling its hot
+ * paths (V8 compiles each decode thread's code on its own), and is timed once it has
+ * settled (idle again).
  *
  * Workload (bench/ingest/workload.ts): 4,000 series × 750 samples = 3 M samples, one per
  * second, 10 metric names, host/region/instance labels. Bodies are encoded before timing;
@@ -87,6 +88,15 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const measured: Partial<Record<Scenario, Measured>> = {};
   const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s${m.ackSeconds !== undefined ? ` (last ack at ${m.ackSeconds.toFixed(2)} s)` : ''}${m.cpu ? `, server CPU ${m.cpu.total.toFixed(2)} s (main thread ${m.cpu.main.toFixed(2)} s)` : ''}, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
 
+  // A warm-up ends as a timed run does: once its samples are counted queryable.
+  const warmStrata = async (url: string, sent: Promise<unknown>) => {
+    await sent;
+    if ((await strataQueryableSamples(url, warmup)) !== warmup.totalSamples) throw new Error('warm-up samples not all queryable');
+  };
+  const warmVictoriaMetrics = async (url: string, sent: Promise<unknown>) => {
+    await sent;
+    if ((await victoriaMetricsQueryableSamples(url, warmup)) !== warmup.totalSamples) throw new Error('warm-up samples not all queryable');
+  };
   if (scenarios.has('decode')) {
     const { before, after, events } = measureDecodePaths();
     const stage = (name: string, key: keyof typeof before) => {
@@ -99,19 +109,19 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   }
   if (scenarios.has('series')) {
     const bodies = workload.strataSeriesBodies(), warm = warmup.strataSeriesBodies();
-    measured.series = await onStrata((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/v1/telemetry/events`, warm, MSGPACK, clients), () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
+    measured.series = await onStrata((url, pid) => timeSamples(pid, workload, () => warmStrata(url, postAll(`${url}/v1/telemetry/events`, warm, MSGPACK, clients)), () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
   }
   if (scenarios.has('vm-series') && vm) {
     const bodies = workload.vmSeriesBodies(), warm = warmup.vmSeriesBodies();
-    measured['vm-series'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/api/v1/import`, warm, 'application/json', clients), () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
+    measured['vm-series'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => warmVictoriaMetrics(url, postAll(`${url}/api/v1/import`, warm, 'application/json', clients)), () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
   }
   if (scenarios.has('events')) {
     const bodies = workload.strataEventBodies(), warm = warmup.strataEventBodies();
-    measured.events = await onStrata((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/v1/telemetry/events`, warm, MSGPACK, clients), () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
+    measured.events = await onStrata((url, pid) => timeSamples(pid, workload, () => warmStrata(url, postAll(`${url}/v1/telemetry/events`, warm, MSGPACK, clients)), () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
   }
   if (scenarios.has('vm-events') && vm) {
     const bodies = workload.vmSampleBodies(), warm = warmup.vmSampleBodies();
-    measured['vm-events'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => postAll(`${url}/api/v1/import`, warm, 'application/json', clients), () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
+    measured['vm-events'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => warmVictoriaMetrics(url, postAll(`${url}/api/v1/import`, warm, 'application/json', clients)), () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
   }
   if (scenarios.has('stream')) {
     const bodies = workload.strataSeriesBodies(), warm = warmup.strataSeriesBodies();
@@ -120,7 +130,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       if (applied !== expected) throw new Error(`stream: ${applied} samples acknowledged, expected ${expected}`);
       return { requests: sent.length, retried: 0, bytes: sent.reduce((n, b) => n + b.byteLength, 0) };
     };
-    measured.stream = await onStrata((url, pid) => timeSamples(pid, workload, stream(url, warm, warmup.totalSamples), stream(url, bodies, total), () => strataQueryableSamples(url, workload)));
+    measured.stream = await onStrata((url, pid) => timeSamples(pid, workload, () => warmStrata(url, stream(url, warm, warmup.totalSamples)()), stream(url, bodies, total), () => strataQueryableSamples(url, workload)));
   }
   if (scenarios.has('spans')) {
     const bodies = spanEventBodies(spans.traces, spans.spansPerTrace, spans.spansPerBody);

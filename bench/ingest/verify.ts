@@ -1,13 +1,11 @@
 /** "Every sample is queryable": counting what each system answers for the workload. */
-import { METRIC_PREFIX, type Workload } from './workload.ts';
-
-const SELECTOR = `{__name__=~"${METRIC_PREFIX}.+"}`;
+import type { Workload } from './workload.ts';
 
 /** Samples a Prometheus-compatible /api/v1/query counts over the workload's time range; null when the route is not served. */
 export async function promqlSampleCount(url: string, workload: Workload): Promise<number | null> {
   const windowSeconds = Math.ceil((workload.endMs - workload.startMs) / 1000) + 60;
   const at = Math.ceil(workload.endMs / 1000) + 1;
-  const query = `sum(count_over_time(${SELECTOR}[${windowSeconds}s]))`;
+  const query = `sum(count_over_time({__name__=~"${workload.metricPrefix}.+"}[${windowSeconds}s]))`;
   const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}&time=${at}`);
   if (response.status === 404) return null;
   const body = await response.json() as { status: string; data?: { result: { value: [number, string] }[] }; error?: string };

@@ -33,7 +33,7 @@ export class Workload {
   readonly startMs: number;
 
   /** `metricPrefix`: the warm-up traffic uses its own names, which the timed count leaves out. */
-  constructor(readonly shape: WorkloadShape, now = Date.now(), metricPrefix = METRIC_PREFIX) {
+  constructor(readonly shape: WorkloadShape, now = Date.now(), readonly metricPrefix = METRIC_PREFIX) {
     this.startMs = Math.floor(now / 60_000) * 60_000 - 2 * 3600_000;
     this.seriesDefs = Array.from({ length: shape.series }, (_, i) => ({
       metric: `${metricPrefix}${i % METRICS}`,
