@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { writeFileAtomic } from './atomic-file.ts';
 import { encodeSegmentParquet } from './parquet-write.ts';
 import type { SegmentSnapshot } from './segment-snapshot.ts';
-import { lowerThreadPriority } from './thread-priority.ts';
+import { lowerThreadPriority, nameThread } from './thread-priority.ts';
 
 /** The flush's nice value: well below request serving, not starved (a tenth of a busy core's share). */
 export const FLUSH_NICE = 10;
@@ -32,5 +32,8 @@ async function run(job: FlushJob): Promise<FlushReply> {
 }
 
 const port = parentPort;
-if (port) lowerThreadPriority(FLUSH_NICE);
+if (port) {
+  nameThread('strata-parquet');
+  lowerThreadPriority(FLUSH_NICE);
+}
 if (port) port.on('message', (job: FlushJob) => void run(job).then((reply) => port.postMessage(reply)));

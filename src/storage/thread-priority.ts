@@ -6,7 +6,7 @@
  * they are busy, and catches up when they are idle. The WAL holds every acknowledged sample
  * until the flush is done, so a later flush costs no durability.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /** Lowers the calling thread's priority to `nice` (0 normal, 19 lowest); false where that is not possible. */
@@ -31,5 +31,14 @@ export function threadNice(): number | null {
     return Number(fields[16]);
   } catch {
     return null;
+  }
+}
+
+/** Names the calling thread (Linux, 15 bytes at most), so `top -H` and /proc tell the threads apart. */
+export function nameThread(name: string): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // Not Linux, or /proc not mounted: the name is only a convenience.
   }
 }

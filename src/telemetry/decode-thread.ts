@@ -9,10 +9,12 @@ import { encodeBatch, encodeSeriesColumns } from '../storage/batch-codec.ts';
 import { countSamples } from '../storage/events.ts';
 import { decodeGeneral } from './msgpack-ingest.ts';
 import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
+import { nameThread } from '../storage/thread-priority.ts';
 import { registerExactMsgpackTimestamps } from './time.ts';
 import type { DecodeJob, DecodeReply } from './decode-pool.ts';
 
 const port = parentPort!;
+nameThread('strata-decode');
 // As the main thread does at start: msgpack timestamps decode exactly (to the microsecond).
 registerExactMsgpackTimestamps();
 
