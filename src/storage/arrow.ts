@@ -61,6 +61,20 @@ export function utf8Data(values: readonly (string | null)[]): Data<Utf8> {
 
 const encoder = new TextEncoder();
 
+/** Strings as Arrow keeps them: string i is bytes[offsets[i], offsets[i + 1]). */
+export interface Utf8Buffers {
+  offsets: Int32Array;
+  bytes: Uint8Array;
+}
+
+export function utf8BuffersOf(data: Data<Utf8>): Utf8Buffers {
+  return { offsets: data.valueOffsets, bytes: data.values };
+}
+
+export function utf8Buffers(values: readonly string[]): Utf8Buffers {
+  return utf8BuffersOf(utf8Strings(values, false));
+}
+
 /**
  * Strings as Arrow Utf8 data, built by hand in one pass: their UTF-8 bytes end to end and the
  * offsets (Arrow's builder costs a chain of calls and a re-encode per value). ASCII, the usual

@@ -3,8 +3,8 @@
  * Prometheus block: each series' samples are one contiguous slice, found by binary
  * search over the segment's series ids, so reading a series never touches the others.
  */
-import type { RecordBatch } from 'apache-arrow';
-import { dictionaryData, float64Data, idDictionaryData, recordBatch, type ArrowColumn } from './arrow.ts';
+import type { Data, RecordBatch, Utf8 } from 'apache-arrow';
+import { dictionaryData, float64Data, idDictionaryData, recordBatch, utf8BuffersOf, type ArrowColumn, type Utf8Buffers } from './arrow.ts';
 import { lowerBound, upperBound } from './sorted-ids.ts';
 
 /** Receives the unexpired samples of one series in [start, end) of the shared arrays. */
@@ -151,6 +151,15 @@ export class MetricSegment {
       'strata.max_expiry': String(this.maxExpiry),
       'strata.ttl_micros': String(this.ttlMicros),
     });
+  }
+
+  /**
+   * The id dictionary as UTF-8 (entry 0, absent, is empty), straight from the Arrow column:
+   * what a snapshot sends the Parquet worker instead of a string per id. Null without ids.
+   */
+  idUtf8(): Utf8Buffers | null {
+    const dictionary = this.batch.getChild('trace_id')?.data[0]?.dictionary;
+    return dictionary ? utf8BuffersOf(dictionary.data[0] as Data<Utf8>) : null;
   }
 
   /** Bytes held by the column buffers (what the memory-per-sample figure counts). */

@@ -23,6 +23,7 @@ import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { metaToKeyValues } from './parquet-meta.ts';
 import { bitWidth, writeBitPackedRun, writeDeltaBinaryPacked, writeRleRuns } from './parquet-encoding.ts';
+import type { Utf8Buffers } from './arrow.ts';
 import type { MetricSnapshot } from './segment-snapshot.ts';
 
 const MAGIC = 0x31524150; // "PAR1"
@@ -68,7 +69,6 @@ export function* metricParquetSteps(s: MetricSnapshot, rowGroupRows: number, cre
   const metricBytes = s.seriesMetric.map((m) => encoder.encode(m));
   const labelBytes = s.seriesLabels.map((l) => encoder.encode(l));
   const unitBytes = s.seriesUnit.map((u) => (u ? encoder.encode(u) : null));
-  const idBytes = s.traceCodes || s.spanCodes ? s.idValues.map((v) => encoder.encode(v)) : [];
   const rowGroups = [];
   for (const g of groups(s, rowGroupRows)) {
     const start = w.offset;
@@ -79,8 +79,8 @@ export function* metricParquetSteps(s: MetricSnapshot, rowGroupRows: number, cre
       deltaColumn(w, 'timestamp', s.ts, g, true),
       doubleColumn(w, 'value', s.values, g),
       deltaColumn(w, 'expiry', expiry, g, false),
-      idColumn(w, 'trace_id', s.traceCodes, idBytes, g),
-      idColumn(w, 'span_id', s.spanCodes, idBytes, g),
+      idColumn(w, 'trace_id', s.traceCodes, s.ids, g),
+      idColumn(w, 'span_id', s.spanCodes, s.ids, g),
     ];
     let uncompressed = 0n;
     for (const c of columns) uncompressed += c.meta_data!.total_uncompressed_size;
@@ -142,7 +142,7 @@ function perSeriesColumn(w: ByteWriter, name: string, g: Group, perSeries: (Uint
     pieceIndex[p] = index;
   }
   const width = Math.max(1, bitWidth(dictionary.length - 1));
-  return dictionaryChunk(w, name, g.to - g.from, nulls, dictionary, optional,
+  return dictionaryChunk(w, name, g.to - g.from, nulls, plainStrings(dictionary), optional,
     (levels) => writeRleRuns(levels, 1, (emit) => { for (let p = 0; p < g.series.length; p++) emit(pieceIndex[p]! < 0 ? 0 : 1, g.rows[p]!); }),
     (data) => {
       data.appendUint8(width);
@@ -152,29 +152,39 @@ function perSeriesColumn(w: ByteWriter, name: string, g: Group, perSeries: (Uint
 }
 
 /** Trace or span ids: the group's distinct ids as the dictionary, their indices bit-packed. */
-function idColumn(w: ByteWriter, name: string, codes: Uint32Array | null, idBytes: Uint8Array[], g: Group): ColumnChunk {
+function idColumn(w: ByteWriter, name: string, codes: Uint32Array | null, ids: Utf8Buffers | null, g: Group): ColumnChunk {
   const rows = g.to - g.from;
-  if (codes === null) {
-    return dictionaryChunk(w, name, rows, rows, [], true,
+  if (codes === null || ids === null) {
+    return dictionaryChunk(w, name, rows, rows, null, true,
       (levels) => writeRleRuns(levels, 1, (emit) => emit(0, rows)), () => {}, undefined);
   }
   // Segment code -> index in the group's dictionary + 1 (0: not used yet).
-  const local = new Uint32Array(idBytes.length + 1);
-  const dictionary: Uint8Array[] = [];
+  const local = new Uint32Array(ids.offsets.length);
+  const used: number[] = [];
   let nulls = 0;
   for (let r = g.from; r < g.to; r++) {
     const c = codes[r]!;
     if (c === 0) nulls++;
     else if (local[c] === 0) {
-      dictionary.push(idBytes[c]!);
-      local[c] = dictionary.length;
+      used.push(c);
+      local[c] = used.length;
     }
   }
   const present = rows - nulls;
   const indices = new Uint32Array(present);
   for (let r = g.from, i = 0; r < g.to; r++) if (codes[r] !== 0) indices[i++] = local[codes[r]!]! - 1;
-  const width = Math.max(1, bitWidth(dictionary.length - 1));
-  return dictionaryChunk(w, name, rows, nulls, dictionary, true,
+  const width = Math.max(1, bitWidth(used.length - 1));
+  const dictionary: PlainStrings = {
+    count: used.length,
+    write: (plain) => {
+      for (const c of used) {
+        const from = ids.offsets[c]!, to = ids.offsets[c + 1]!;
+        plain.appendUint32(to - from);
+        plain.appendBytes(ids.bytes.subarray(from, to));
+      }
+    },
+  };
+  return dictionaryChunk(w, name, rows, nulls, used.length > 0 ? dictionary : null, true,
     (levels) => writeRleRuns(levels, 1, (emit) => {
       let run = 0, level = codes[g.from] === 0 ? 0 : 1;
       for (let r = g.from; r < g.to; r++) {
@@ -195,35 +205,50 @@ function idColumn(w: ByteWriter, name: string, codes: Uint32Array | null, idByte
     undefined);
 }
 
+/** A dictionary page's values, written PLAIN (length-prefixed bytes) by `write`. */
+interface PlainStrings {
+  count: number;
+  write: (w: ByteWriter) => void;
+}
+
+function plainStrings(values: Uint8Array[]): PlainStrings | null {
+  return values.length === 0 ? null : {
+    count: values.length,
+    write: (plain) => {
+      for (const d of values) {
+        plain.appendUint32(d.length);
+        plain.appendBytes(d);
+      }
+    },
+  };
+}
+
 function dictionaryChunk(
-  w: ByteWriter, name: string, rows: number, nulls: number, dictionary: Uint8Array[], optional: boolean,
+  w: ByteWriter, name: string, rows: number, nulls: number, dictionary: PlainStrings | null, optional: boolean,
   levels: (w: ByteWriter) => void, data: (w: ByteWriter) => void, statistics: Statistics | undefined,
 ): ColumnChunk {
   const start = w.offset;
   let uncompressed = 0;
   let dictionaryOffset: bigint | undefined;
-  if (dictionary.length > 0) {
+  if (dictionary !== null) {
     dictionaryOffset = BigInt(w.offset);
     const plain = new ByteWriter();
-    for (const d of dictionary) {
-      plain.appendUint32(d.length);
-      plain.appendBytes(d);
-    }
+    dictionary.write(plain);
     const raw = new Uint8Array(plain.getBuffer());
     const compressed = snappyCompress(raw);
     const headerStart = w.offset;
     writePageHeader(w, {
       type: 'DICTIONARY_PAGE', uncompressed_page_size: raw.length, compressed_page_size: compressed.length,
-      dictionary_page_header: { num_values: dictionary.length, encoding: 'PLAIN' },
+      dictionary_page_header: { num_values: dictionary.count, encoding: 'PLAIN' },
     } as never);
     uncompressed += w.offset - headerStart + raw.length;
     w.appendBytes(compressed);
   }
   const dataOffset = BigInt(w.offset);
   // Every row null: no dictionary, and a PLAIN page with no values (as other writers do).
-  const encoding = dictionary.length > 0 ? 'RLE_DICTIONARY' : 'PLAIN';
-  uncompressed += dataPage(w, rows, nulls, encoding, optional ? levels : null, dictionary.length > 0 ? data : () => {});
-  return chunk(name, 'BYTE_ARRAY', dictionary.length > 0 ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'], rows, start, w.offset, uncompressed, dataOffset, dictionaryOffset, statistics);
+  const encoding = dictionary !== null ? 'RLE_DICTIONARY' : 'PLAIN';
+  uncompressed += dataPage(w, rows, nulls, encoding, optional ? levels : null, dictionary !== null ? data : () => {});
+  return chunk(name, 'BYTE_ARRAY', dictionary !== null ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'], rows, start, w.offset, uncompressed, dataOffset, dictionaryOffset, statistics);
 }
 
 function deltaColumn(w: ByteWriter, name: string, values: Float64Array, g: Group, statistics: boolean): ColumnChunk {

@@ -6,6 +6,7 @@
  */
 import type { Vector } from 'apache-arrow';
 import type { SeriesRegistry } from '../index/series.ts';
+import type { Utf8Buffers } from './arrow.ts';
 import type { MetricSegment, MetricSegmentParts } from './metric-segment.ts';
 import type { RowSegment } from './row-segment.ts';
 import type { ColumnSpec } from './row-table.ts';
@@ -28,10 +29,16 @@ export interface SegmentFileMeta {
   walLsn: number;
 }
 
-/** The segment's own columns (see MetricSegmentParts) plus, per series in segment order, its name, other labels (JSON, sorted) and unit. */
+/**
+ * The segment's own columns (see MetricSegmentParts) plus, per series in segment order, its
+ * name, other labels (JSON, sorted) and unit; the id dictionary goes as UTF-8 buffers (two
+ * arrays to copy, not a string per id).
+ */
 export interface MetricSnapshot
-  extends SegmentFileMeta, Pick<MetricSegmentParts, 'seriesStart' | 'ts' | 'values' | 'expiry' | 'ttlMicros' | 'traceCodes' | 'spanCodes' | 'idValues'> {
+  extends SegmentFileMeta, Pick<MetricSegmentParts, 'seriesStart' | 'ts' | 'values' | 'expiry' | 'ttlMicros' | 'traceCodes' | 'spanCodes'> {
   table: 'metrics';
+  /** The ids codes point into (entry 0, absent, is empty); null when no row has one. */
+  ids: Utf8Buffers | null;
   seriesMetric: string[];
   seriesLabels: string[];
   seriesUnit: string[];
@@ -80,7 +87,7 @@ export function metricSnapshot(segment: MetricSegment, registry: SeriesRegistry,
     rows: parts.ts.length, minTs: segment.minTs, maxTs: segment.maxTs, maxExpiry: segment.maxExpiry,
     seriesMetric, seriesLabels, seriesUnit,
     seriesStart: parts.seriesStart, ts: parts.ts, values: parts.values, expiry: parts.expiry, ttlMicros: segment.ttlMicros,
-    traceCodes: parts.traceCodes, spanCodes: parts.spanCodes, idValues: segment.idValues,
+    traceCodes: parts.traceCodes, spanCodes: parts.spanCodes, ids: segment.idUtf8(),
   };
 }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
+import { utf8Buffers } from '../../src/storage/arrow.ts';
 import { encodeMetricParquet } from '../../src/storage/parquet-metric-write.ts';
 import { SCHEMA_VERSION, type MetricSnapshot } from '../../src/storage/segment-snapshot.ts';
 
@@ -24,7 +25,7 @@ const snapshot = fc.record({
   rowGroupRows: fc.integer({ min: 1, max: 64 }),
 });
 
-function build(input: typeof snapshot extends fc.Arbitrary<infer T> ? T : never): MetricSnapshot {
+function build(input: typeof snapshot extends fc.Arbitrary<infer T> ? T : never): MetricSnapshot & { idValues: string[] } {
   const rows = input.series.reduce((n, s) => n + s.samples.length, 0);
   const ts = new Float64Array(rows), values = new Float64Array(rows), expiry = new Float64Array(rows);
   const traceCodes = new Uint32Array(rows), spanCodes = new Uint32Array(rows);
@@ -44,12 +45,12 @@ function build(input: typeof snapshot extends fc.Arbitrary<infer T> ? T : never)
   seriesStart[input.series.length] = r;
   const idValues = ['', ...Array.from({ length: 46 }, (_, i) => (i % 2 ? `trace-${i}` : `span-é-${i}`))];
   return {
-    table: 'metrics', schemaVersion: SCHEMA_VERSION, nodeId: 'n', segmentId: 1, walLsn: 3, rows,
+    idValues, table: 'metrics', schemaVersion: SCHEMA_VERSION, nodeId: 'n', segmentId: 1, walLsn: 3, rows,
     minTs: Math.min(...ts), maxTs: Math.max(...ts), maxExpiry: Math.max(...expiry),
     seriesMetric: input.series.map((s) => s.metric), seriesLabels: input.series.map((s) => JSON.stringify(s.labels)),
     seriesUnit: input.series.map((s) => s.unit), seriesStart, ts, values,
     expiry: input.uniformTtl ? null : expiry, ttlMicros: input.uniformTtl ? 60_000_000 : 0,
-    traceCodes: input.ids ? traceCodes : null, spanCodes: input.ids ? spanCodes : null, idValues,
+    traceCodes: input.ids ? traceCodes : null, spanCodes: input.ids ? spanCodes : null, ids: input.ids ? utf8Buffers(idValues) : null,
   };
 }
 
