@@ -30,7 +30,7 @@
  *   string: u32 byte length | UTF-8 bytes
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { ByteReader, ByteWriter } from './bytes.ts';
+import { ByteReader, ByteWriter, utf8Length } from './bytes.ts';
 import { HeaderCache, type SeriesHeader } from './header-cache.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SampleIds, SeriesEntry } from './events.ts';
 import { sampleIdsFromStrings } from './sample-ids.ts';
@@ -93,7 +93,7 @@ function encodeBinary(batch: IngestBatch): Uint8Array {
       dictionaries.push(s.ids.dictionary);
     }
   }
-  const w = startBinary(bytes, batch.ttlSeconds, dictionaries, series.length);
+  const w = startBinary(new ByteWriter(bytes), batch.ttlSeconds, dictionaries, series.length);
   for (const s of series) writeSeries(w, s, s.timestamps.length, s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
   w.column(series, (s) => s.timestamps);
   w.column(series, (s) => s.values);
@@ -106,9 +106,15 @@ function encodeBinary(batch: IngestBatch): Uint8Array {
  * A series-only batch given as columns (the metric-event grouper's): the same bytes as
  * encodeBatch of its entries, with one copy per column.
  */
-export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns): Uint8Array {
+export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headroom = 0): Uint8Array {
   const rows = c.timestamps.length;
-  const w = startBinary(24 + c.series.length * 64 + rows * (c.ids ? 24 : 16), ttlSeconds, c.ids ? [c.ids.dictionary] : [], c.series.length);
+  // The exact size, so that the result is its buffer whole (a decode thread transfers it as it is).
+  let size = headroom + 18 + (c.ids ? 4 : 0) + c.series.length * 12 + rows * (c.ids ? 24 : 16);
+  if (c.ids) for (const id of c.ids.dictionary) size += 4 + utf8Length(id);
+  for (let k = 0; k < c.series.length; k++) size += headerBytes(c.series[k]!).length;
+  const w = new ByteWriter(size);
+  w.skip(headroom);
+  startBinary(w, ttlSeconds, c.ids ? [c.ids.dictionary] : [], c.series.length);
   for (let k = 0; k < c.series.length; k++) writeSeries(w, c.series[k]!, c.start[k + 1]! - c.start[k]!, c.ids ? 1 : 0);
   w.typed(c.timestamps);
   w.typed(c.values);
@@ -119,8 +125,7 @@ export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns): Uint8
   return w.result();
 }
 
-function startBinary(capacity: number, ttlSeconds: number, dictionaries: readonly string[][], seriesCount: number): ByteWriter {
-  const w = new ByteWriter(capacity);
+function startBinary(w: ByteWriter, ttlSeconds: number, dictionaries: readonly string[][], seriesCount: number): ByteWriter {
   w.u8(BINARY_MAGIC);
   w.u8(FORMAT_BINARY);
   w.f64(ttlSeconds);

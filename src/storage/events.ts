@@ -49,10 +49,11 @@ export interface IngestBatch {
    */
   columns?: SeriesColumns;
   /**
-   * The batch's own encoding (batch-codec.ts), when it was decoded from one (an ingest decode
-   * thread sends its batches that way): the WAL writes these bytes instead of encoding again.
+   * The batch's WAL entry (wal-entry.ts) but its LSN, when it arrived that way (an ingest
+   * decode thread encodes its batches so): bytes [0, 8) are left for the LSN and the batch's
+   * encoding follows. The WAL writes this buffer as it is, with no encoding and no copy.
    */
-  encoded?: Uint8Array;
+  walEntry?: Uint8Array;
 }
 
 /**

@@ -8,16 +8,20 @@
 import { decodeBatch, encodeBatch } from './batch-codec.ts';
 import type { IngestBatch } from './events.ts';
 
-const LSN_BYTES = 8;
+export const LSN_BYTES = 8;
 
 export interface WalEntry {
   lsn: number;
   batch: IngestBatch;
 }
 
-/** A fresh buffer the WAL may hold until the append resolves. */
+/** A buffer the WAL may hold until the append resolves: the batch's own walEntry when it has one, with the LSN filled in. */
 export function encodeWalEntry(lsn: number, batch: IngestBatch): Uint8Array {
-  const body = batch.encoded ?? encodeBatch(batch);
+  if (batch.walEntry) {
+    new DataView(batch.walEntry.buffer, batch.walEntry.byteOffset, LSN_BYTES).setFloat64(0, lsn, true);
+    return batch.walEntry;
+  }
+  const body = encodeBatch(batch);
   const out = new Uint8Array(LSN_BYTES + body.length);
   new DataView(out.buffer).setFloat64(0, lsn, true);
   out.set(body, LSN_BYTES);

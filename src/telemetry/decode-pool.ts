@@ -1,8 +1,8 @@
 /**
  * Ingest bodies decoded on worker threads. A large body (a batch of thousands of events or
  * a series batch) is copied to the least busy decode thread, which validates it and sends
- * back its batch already in WAL encoding (decode-thread.ts); the main thread decodes that
- * compact form (batch-codec.ts), and the WAL writes those same bytes. So the main thread's
+ * back its batch as a WAL entry less the LSN (decode-thread.ts); the main thread decodes that
+ * compact form (batch-codec.ts), and the WAL writes that same buffer once the LSN is in. So the main thread's
  * share of an ingest is the cheap part, and two bodies decode while a third is applied.
  *
  * Small bodies (a single event, a small batch) are decoded inline: a thread round trip
@@ -12,6 +12,7 @@
  * come back with their status and message.
  */
 import { decodeBatch } from '../storage/batch-codec.ts';
+import { LSN_BYTES } from '../storage/wal-entry.ts';
 import { WorkerJobs } from '../storage/worker-jobs.ts';
 import type { IngestBatch } from '../storage/events.ts';
 import { log } from '../log.ts';
@@ -26,7 +27,7 @@ export interface DecodeJob {
 }
 
 export type DecodeReply =
-  | { id: number; ok: true; encoded: Uint8Array | null }
+  | { id: number; ok: true; entry: Uint8Array | null }
   | { id: number; ok: false; status: number; message: string };
 
 export interface DecodePoolOptions {
@@ -69,9 +70,9 @@ class DecodeThread {
   async decode(job: DecodeJob): Promise<IngestBatch> {
     const reply = await this.jobs.run(job, [job.bytes.buffer as ArrayBuffer]);
     if (!reply.ok) throw reply.status === 500 ? new Error(`ingest decode thread: ${reply.message}`) : new ApiError(reply.status, reply.message);
-    if (reply.encoded === null) return EMPTY;
-    const batch = decodeBatch(reply.encoded);
-    batch.encoded = reply.encoded;
+    if (reply.entry === null) return EMPTY;
+    const batch = decodeBatch(reply.entry.subarray(LSN_BYTES));
+    batch.walEntry = reply.entry;
     return batch;
   }
 

@@ -1,5 +1,6 @@
 /**
- * An ingest decode thread (decode-pool.ts): body bytes in, the batch's WAL encoding out.
+ * An ingest decode thread (decode-pool.ts): body bytes in, the batch's WAL entry (less its
+ * LSN) out.
  * Decoding and validating a body and encoding its batch are most of an ingest's CPU; done
  * here, they run beside the main thread, which only decodes the compact encoding (cheap:
  * label sets are recognised by their bytes) and applies it.
@@ -7,6 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { encodeBatch, encodeSeriesColumns } from '../storage/batch-codec.ts';
 import { countSamples } from '../storage/events.ts';
+import { LSN_BYTES } from '../storage/wal-entry.ts';
 import { decodeGeneral } from './msgpack-ingest.ts';
 import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
 import { nameThread } from '../storage/thread-priority.ts';
@@ -22,9 +24,9 @@ port.on('message', (job: DecodeJob) => {
   let reply: DecodeReply;
   let transfer: ArrayBuffer[] = [];
   try {
-    const encoded = encode(job);
-    reply = { id: job.id, ok: true, encoded };
-    if (encoded) transfer = [encoded.buffer as ArrayBuffer];
+    const entry = walEntry(job);
+    reply = { id: job.id, ok: true, entry };
+    if (entry) transfer = [entry.buffer as ArrayBuffer];
   } catch (error) {
     const e = error as { status?: unknown; detail?: unknown; message?: unknown };
     reply = typeof e.status === 'number' && typeof e.detail === 'string'
@@ -34,16 +36,20 @@ port.on('message', (job: DecodeJob) => {
   port.postMessage(reply, transfer);
 });
 /**
- * The body's batch in WAL encoding, in a buffer of its own (new Uint8Array copies; a Buffer's
- * slice() would not: the encoders' results are views into buffers they reuse, which must not
- * be transferred); null when it holds nothing. Metric-event batches go from the grouper's
- * columns straight to bytes, without per-series entries.
+ * The body's batch as a WAL entry but its LSN (the first LSN_BYTES bytes, left for the main
+ * thread to fill in), in a buffer of its own to transfer; null when it holds nothing.
+ * Metric-event batches go from the grouper's columns straight into that buffer; other
+ * batches are encoded (into the encoders' reused buffers) and copied.
  */
-function encode(job: DecodeJob): Uint8Array | null {
+function walEntry(job: DecodeJob): Uint8Array | null {
   const fast = job.format === 'msgpack' ? fastMetricEventsColumns(job.bytes, job.defaultTtlSeconds) : null;
-  if (fast) return fast.columns.timestamps.length === 0 ? null : new Uint8Array(encodeSeriesColumns(fast.ttlSeconds, fast.columns));
+  if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES);
   const batch = decodeGeneral(job.bytes, job.format, job.defaultTtlSeconds);
-  return countSamples(batch) === 0 ? null : new Uint8Array(encodeBatch(batch));
+  if (countSamples(batch) === 0) return null;
+  const encoded = encodeBatch(batch);
+  const entry = new Uint8Array(LSN_BYTES + encoded.length);
+  entry.set(encoded, LSN_BYTES);
+  return entry;
 }
 
 // Loaded (through tsx, which takes a while): the pool may send bodies now.

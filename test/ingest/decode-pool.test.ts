@@ -13,6 +13,7 @@ import { encodeBatch } from '../../src/storage/batch-codec.ts';
 import type { IngestBatch } from '../../src/storage/events.ts';
 import { sampleIdAt } from '../../src/storage/sample-ids.ts';
 import { allSeriesEntries } from '../../src/storage/series-columns.ts';
+import { LSN_BYTES } from '../../src/storage/wal-entry.ts';
 import { DecodePool } from '../../src/telemetry/decode-pool.ts';
 import { decodeIngestBatch } from '../../src/telemetry/msgpack-ingest.ts';
 import { registerExactMsgpackTimestamps } from '../../src/telemetry/time.ts';
@@ -82,7 +83,10 @@ describe('DecodePool', () => {
       const inline = decodeIngestBatch(body, 'msgpack', TTL);
       expect(samples(batch)).toEqual(samples(inline));
       expect(batch.ttlSeconds).toBe(inline.ttlSeconds);
-      expect(Buffer.from(batch.encoded!).equals(Buffer.from(encodeBatch(inline)))).toBe(true);
+      // The thread's WAL entry: room for the LSN, then the same bytes the inline batch encodes to, in a buffer of its own.
+      expect(Buffer.from(batch.walEntry!.subarray(LSN_BYTES)).equals(Buffer.from(encodeBatch(inline)))).toBe(true);
+      expect(batch.walEntry!.byteOffset).toBe(0);
+      expect(batch.walEntry!.buffer.byteLength).toBe(batch.walEntry!.length);
     }
   });
 
@@ -141,7 +145,7 @@ describe('a store fed by decode threads', () => {
     const bodies = [eventsBody(3000), seriesBody(), eventsBody(2000)];
     for (const body of bodies) {
       const batch = await pool.decode(body, 'msgpack', TTL);
-      expect(batch.encoded).toBeInstanceOf(Uint8Array);
+      expect(batch.walEntry).toBeInstanceOf(Uint8Array);
       await store.ingest(batch);
     }
     await pool.close();
