@@ -30,10 +30,27 @@ export interface RangeLoopInput {
    * -0, the identity of IEEE addition (-0 + v is v for every v: +0, -0 and NaN included),
    * so the first value is added like the others, with the bits of storing it.
    */
-  sum?: Float64Array | null;
-  sumCount?: Float64Array | null;
-  sumBase?: number;
+  sum: Float64Array | null;
+  sumCount: Float64Array | null;
+  sumBase: number;
 }
+
+/**
+ * A RangeLoopInput, always built here with the same fields in the same order: inputs of
+ * different shapes (fields added later, in another order) made the loops deoptimise on
+ * "wrong map" during the first queries, on this thread and on the helper's (seen with
+ * --trace-deopt; those first queries measured no faster without it, within noise).
+ */
+export function rangeLoopInput(
+  p: RangeParams, outSteps: Int32Array, outValues: Float64Array, sum: Float64Array | null = null, sumCount: Float64Array | null = null,
+): RangeLoopInput {
+  return {
+    t: EMPTY, v: EMPTY, firstEnd: p.firstEnd, stepMs: p.stepMs, numSteps: p.numSteps, rangeMs: p.rangeMs,
+    outSteps, outValues, sum, sumCount, sumBase: 0,
+  };
+}
+
+const EMPTY = new Float64Array(0);
 
 /** The loops that can add straight into a sum's running values (RangeLoopInput.sum). */
 export const FUSED_SUM_LOOPS: ReadonlySet<string> = new Set(['rate', 'increase', 'delta']);
@@ -57,9 +74,9 @@ let resetPrefix = new Int32Array(1024);
 
 function extrapolatedRateLoop(x: RangeLoopInput, isCounter: boolean, isRate: boolean): number {
   const { t, v, firstEnd, stepMs, numSteps, rangeMs, outSteps, outValues } = x;
-  const sum = x.sum ?? null;
+  const sum = x.sum;
   const sumCount = x.sumCount ?? outValues;
-  const sumBase = x.sumBase ?? 0;
+  const sumBase = x.sumBase;
   const len = t.length;
   // resets[i]: counter resets among samples 1..i, so a window without any skips the scan.
   if (isCounter) {
@@ -396,11 +413,7 @@ export function forEachRangeLoop(
   }
   const steps = new Int32Array(p.numSteps);
   const values = new Float64Array(p.numSteps);
-  const input: RangeLoopInput = { ...p, t: new Float64Array(0), v: values, outSteps: steps, outValues: values };
-  if (direct) {
-    input.sum = direct.sum;
-    input.sumCount = direct.count;
-  }
+  const input = direct ? rangeLoopInput(p, steps, values, direct.sum, direct.count) : rangeLoopInput(p, steps, values);
   const local = (from: number, to: number) => {
     for (let i = from; i < to; i++) {
       input.t = series[i].t;
@@ -472,7 +485,7 @@ function splitByGroups(
 
   const loop = RANGE_LOOPS[name];
   const values = new Float64Array(T);
-  const input: RangeLoopInput = { ...p, t: values, v: values, outSteps: new Int32Array(T), outValues: values, sum: direct.sum, sumCount: direct.count };
+  const input = rangeLoopInput(p, new Int32Array(T), values, direct.sum, direct.count);
   const had = new Uint8Array(series.length);
   /** The series of the helper's groups (true) or of this thread's (false), in order. */
   const local = (helpers: boolean) => {
@@ -628,14 +641,11 @@ export function runRangeJob(job: RangeJob): number {
   const outValues = new Float64Array(job.outValues);
   const counts = new Int32Array(job.outCounts, 0, job.count);
   const T = job.params.numSteps;
-  const input: RangeLoopInput = { ...job.params, t, v, outSteps, outValues };
+  const fused = job.sumRows !== null && job.countRows !== null;
+  const input = fused ? rangeLoopInput(job.params, outSteps, outValues, new Float64Array(job.sumRows!), new Float64Array(job.countRows!)) : rangeLoopInput(job.params, outSteps, outValues);
   const shared = job.tShared?.map((b) => new Float64Array(b)) ?? null;
   const where = job.tWhere;
   const bases = job.sumBases ? new Int32Array(job.sumBases, 0, job.count) : null;
-  if (job.sumRows && job.countRows) {
-    input.sum = new Float64Array(job.sumRows);
-    input.sumCount = new Float64Array(job.countRows);
-  }
   for (let k = 0; k < counts.length; k++) {
     if (shared !== null && where !== null) {
       const at = where[3 * k + 1];
