@@ -8,7 +8,7 @@
  *   values and RLE runs of one index per series (no per-row work at all);
  * - timestamp, expiry: DELTA_BINARY_PACKED on plain numbers (a series' regular times pack
  *   into 0 bits a row);
- * - value: PLAIN, the Float64Array's own bytes;
+ * - value: BYTE_STREAM_SPLIT (the doubles' bytes regrouped by position, which Snappy compresses);
  * - trace_id, span_id: the row group's used ids as a dictionary, indices bit-packed.
  *
  * hyparquet-writer, given the same columns as JS values, converts every INT64 to a BigInt
@@ -267,13 +267,25 @@ function deltaColumn(w: ByteWriter, name: string, values: Float64Array, g: Group
   return chunk(name, 'INT64', ['DELTA_BINARY_PACKED'], g.to - g.from, start, w.offset, uncompressed, BigInt(start), undefined, stats);
 }
 
+/**
+ * Values as BYTE_STREAM_SPLIT: byte k of every double, then byte k + 1, ... — the sign,
+ * exponent and high mantissa bytes of a series' values repeat, so Snappy then finds runs
+ * it cannot find in whole doubles (PLAIN doubles barely compress).
+ */
 function doubleColumn(w: ByteWriter, name: string, values: Float64Array, g: Group): ColumnChunk {
   const start = w.offset;
-  // PLAIN DOUBLE is little-endian IEEE 754, as a Float64Array holds it on every platform Node runs on.
-  const uncompressed = dataPage(w, g.to - g.from, 0, 'PLAIN', null, (data) => {
-    data.appendBytes(new Uint8Array(values.buffer, values.byteOffset + g.from * 8, (g.to - g.from) * 8));
+  const n = g.to - g.from;
+  // Little-endian IEEE 754, as a Float64Array holds it on every platform Node runs on.
+  const bytes = new Uint8Array(values.buffer, values.byteOffset + g.from * 8, n * 8);
+  const uncompressed = dataPage(w, n, 0, 'BYTE_STREAM_SPLIT', null, (data) => {
+    const split = new Uint8Array(n * 8);
+    for (let k = 0; k < 8; k++) {
+      const base = k * n;
+      for (let i = 0; i < n; i++) split[base + i] = bytes[i * 8 + k]!;
+    }
+    data.appendBytes(split);
   });
-  return chunk(name, 'DOUBLE', ['PLAIN'], g.to - g.from, start, w.offset, uncompressed, BigInt(start), undefined, undefined);
+  return chunk(name, 'DOUBLE', ['BYTE_STREAM_SPLIT'], n, start, w.offset, uncompressed, BigInt(start), undefined, undefined);
 }
 
 /** A DATA_PAGE_V2: header, definition levels (uncompressed, when given), Snappy-compressed values. Returns its uncompressed size. */
