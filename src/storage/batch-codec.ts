@@ -30,7 +30,7 @@
  *   string: u32 byte length | UTF-8 bytes
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { ByteReader, ByteWriter, utf8Length } from './bytes.ts';
+import { ByteReader, ByteWriter } from './bytes.ts';
 import { HeaderCache, type SeriesHeader } from './header-cache.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SampleIds, SeriesEntry } from './events.ts';
 import { sampleIdsFromStrings } from './sample-ids.ts';
@@ -110,7 +110,7 @@ export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headro
   const rows = c.timestamps.length;
   // The exact size, so that the result is its buffer whole (a decode thread transfers it as it is).
   let size = headroom + 18 + (c.ids ? 4 : 0) + c.series.length * 12 + rows * (c.ids ? 24 : 16);
-  if (c.ids) for (const id of c.ids.dictionary) size += 4 + utf8Length(id);
+  if (c.ids) for (const id of c.ids.dictionary) size += 4 + Buffer.byteLength(id, 'utf8');
   for (let k = 0; k < c.series.length; k++) size += headerBytes(c.series[k]!).length;
   const w = new ByteWriter(size);
   w.skip(headroom);
