@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { encodeBatch, encodeSeriesColumns } from '../storage/batch-codec.ts';
 import { countSamples } from '../storage/events.ts';
-import { LSN_BYTES } from '../storage/wal-entry.ts';
+import { LSN_BYTES, walEntryOf } from '../storage/wal-entry.ts';
 import { decodeGeneral } from './msgpack-ingest.ts';
 import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
 import { nameThread } from '../storage/thread-priority.ts';
@@ -46,10 +46,7 @@ function walEntry(job: DecodeJob): Uint8Array | null {
   if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES);
   const batch = decodeGeneral(job.bytes, job.format, job.defaultTtlSeconds);
   if (countSamples(batch) === 0) return null;
-  const encoded = encodeBatch(batch);
-  const entry = new Uint8Array(LSN_BYTES + encoded.length);
-  entry.set(encoded, LSN_BYTES);
-  return entry;
+  return walEntryOf(encodeBatch(batch));
 }
 
 // Loaded (through tsx, which takes a while): the pool may send bodies now.
