@@ -5,16 +5,17 @@
  * because the segment already knows the shape of each column:
  *
  * - metric, labels, unit: one value per series, so a dictionary of the row group's distinct
- *   values and RLE runs of one index per series (no per-row work at all);
+ *   values (parquet-dictionary.ts) and RLE runs of one index per series (no per-row work);
  * - timestamp, expiry: DELTA_BINARY_PACKED on plain numbers (a series' regular times pack
  *   into 0 bits a row);
  * - value: BYTE_STREAM_SPLIT (the doubles' bytes regrouped by position, which Snappy compresses);
  * - trace_id, span_id: the row group's used ids as a dictionary, indices bit-packed.
  *
  * hyparquet-writer, given the same columns as JS values, converts every INT64 to a BigInt
- * and looks every row up in a dictionary: ~2.3 s of CPU per million rows against ~0.2 s
- * here (.scratch measurements in the README's durability section). Pages are DATA_PAGE_V2,
- * Snappy-compressed, one per column chunk; the footer is hyparquet-writer's serializer.
+ * and looks every row up in a dictionary: flushing a million-sample segment took 3.7 CPU-s
+ * with it and takes 0.94 now, file write and snapshot included (bench/durability.bench.ts).
+ * Pages are DATA_PAGE_V2, Snappy-compressed, one per column chunk; the footer is
+ * hyparquet-writer's serializer.
  */
 import type { ColumnChunk, SchemaElement } from 'hyparquet';
 import { ByteWriter } from 'hyparquet-writer';
@@ -22,12 +23,11 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { metaToKeyValues } from './parquet-meta.ts';
-import { bitWidth, writeBitPackedRun, writeDeltaBinaryPacked, writeRleRuns } from './parquet-encoding.ts';
-import type { Utf8Buffers } from './arrow.ts';
+import { writeBitPackedRun, writeDeltaBinaryPacked, writeRleRuns } from './parquet-encoding.ts';
+import { stringDictionary, utf8Dictionary, type GroupDictionary } from './parquet-dictionary.ts';
 import type { MetricSnapshot } from './segment-snapshot.ts';
 
 const MAGIC = 0x31524150; // "PAR1"
-const encoder = new TextEncoder();
 
 const TIMESTAMP = { converted_type: 'TIMESTAMP_MICROS', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } } as const;
 const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const;
@@ -66,21 +66,22 @@ export function* metricParquetSteps(s: MetricSnapshot, rowGroupRows: number, cre
   const w = new ByteWriter();
   w.appendUint32(MAGIC);
   const expiry = s.expiry ?? plusConstant(s.ts, s.ttlMicros);
-  const metricBytes = s.seriesMetric.map((m) => encoder.encode(m));
-  const labelBytes = s.seriesLabels.map((l) => encoder.encode(l));
-  const unitBytes = s.seriesUnit.map((u) => (u ? encoder.encode(u) : null));
+  const metric = stringDictionary(s.seriesMetric);
+  const labels = stringDictionary(s.seriesLabels);
+  const unit = stringDictionary(s.seriesUnit.map((u) => u || null));
+  const ids = s.ids && utf8Dictionary(s.ids);
   const rowGroups = [];
   for (const g of groups(s, rowGroupRows)) {
     const start = w.offset;
     const columns: ColumnChunk[] = [
-      perSeriesColumn(w, 'metric', g, metricBytes, false, true),
-      perSeriesColumn(w, 'labels', g, labelBytes, false, false),
-      perSeriesColumn(w, 'unit', g, unitBytes, true, true),
+      perSeriesColumn(w, 'metric', g, metric, false, true),
+      perSeriesColumn(w, 'labels', g, labels, false, false),
+      perSeriesColumn(w, 'unit', g, unit, true, true),
       deltaColumn(w, 'timestamp', s.ts, g, true),
       doubleColumn(w, 'value', s.values, g),
       deltaColumn(w, 'expiry', expiry, g, false),
-      idColumn(w, 'trace_id', s.traceCodes, s.ids, g),
-      idColumn(w, 'span_id', s.spanCodes, s.ids, g),
+      idColumn(w, 'trace_id', s.traceCodes, ids, g),
+      idColumn(w, 'span_id', s.spanCodes, ids, g),
     ];
     let uncompressed = 0n;
     for (const c of columns) uncompressed += c.meta_data!.total_uncompressed_size;
@@ -113,78 +114,42 @@ function* groups(s: MetricSnapshot, rowGroupRows: number): Generator<Group> {
   }
 }
 
-/** A column with one value per series (null: absent): dictionary page + RLE runs of indices. */
-function perSeriesColumn(w: ByteWriter, name: string, g: Group, perSeries: (Uint8Array | null)[], optional: boolean, statistics: boolean): ColumnChunk {
-  const dictionary: Uint8Array[] = [];
-  const indexOf = new Map<Uint8Array, number>();
-  const byContent = new Map<string, number>();
+/** A column with one value per series (code -1: absent): dictionary page + RLE runs of indices. */
+function perSeriesColumn(
+  w: ByteWriter, name: string, g: Group, column: { codes: Int32Array; dictionary: GroupDictionary }, optional: boolean, statistics: boolean,
+): ColumnChunk {
+  const { codes, dictionary } = column;
   const pieceIndex = new Int32Array(g.series.length);
   let nulls = 0;
   for (let p = 0; p < g.series.length; p++) {
-    const bytes = perSeries[g.series[p]!]!;
-    if (bytes === null) {
-      pieceIndex[p] = -1;
-      nulls += g.rows[p]!;
-      continue;
-    }
-    let index = indexOf.get(bytes);
-    if (index === undefined) {
-      // Equal strings of different series share an entry (metric names repeat across series).
-      const key = String.fromCharCode.apply(null, bytes as unknown as number[]);
-      index = byContent.get(key);
-      if (index === undefined) {
-        index = dictionary.length;
-        dictionary.push(bytes);
-        byContent.set(key, index);
-      }
-      indexOf.set(bytes, index);
-    }
-    pieceIndex[p] = index;
+    const code = codes[g.series[p]!]!;
+    if (code < 0) nulls += g.rows[p]!;
+    pieceIndex[p] = code < 0 ? -1 : dictionary.indexOf(code);
   }
-  const width = Math.max(1, bitWidth(dictionary.length - 1));
-  return dictionaryChunk(w, name, g.to - g.from, nulls, plainStrings(dictionary), optional,
+  const width = dictionary.indexWidth();
+  const written = dictionaryChunk(w, name, g.to - g.from, nulls, dictionary, optional,
     (levels) => writeRleRuns(levels, 1, (emit) => { for (let p = 0; p < g.series.length; p++) emit(pieceIndex[p]! < 0 ? 0 : 1, g.rows[p]!); }),
     (data) => {
       data.appendUint8(width);
       writeRleRuns(data, width, (emit) => { for (let p = 0; p < g.series.length; p++) if (pieceIndex[p]! >= 0) emit(pieceIndex[p]!, g.rows[p]!); });
     },
-    statistics ? byteStatistics(dictionary, nulls) : undefined);
+    statistics ? byteStatistics(dictionary.values(), nulls) : undefined);
+  dictionary.reset();
+  return written;
 }
 
 /** Trace or span ids: the group's distinct ids as the dictionary, their indices bit-packed. */
-function idColumn(w: ByteWriter, name: string, codes: Uint32Array | null, ids: Utf8Buffers | null, g: Group): ColumnChunk {
+function idColumn(w: ByteWriter, name: string, codes: Uint32Array | null, dictionary: GroupDictionary | null, g: Group): ColumnChunk {
   const rows = g.to - g.from;
-  if (codes === null || ids === null) {
-    return dictionaryChunk(w, name, rows, rows, null, true,
-      (levels) => writeRleRuns(levels, 1, (emit) => emit(0, rows)), () => {}, undefined);
+  if (codes === null || dictionary === null) {
+    return dictionaryChunk(w, name, rows, rows, null, true, (levels) => writeRleRuns(levels, 1, (emit) => emit(0, rows)), () => {}, undefined);
   }
-  // Segment code -> index in the group's dictionary + 1 (0: not used yet).
-  const local = new Uint32Array(ids.offsets.length);
-  const used: number[] = [];
   let nulls = 0;
-  for (let r = g.from; r < g.to; r++) {
-    const c = codes[r]!;
-    if (c === 0) nulls++;
-    else if (local[c] === 0) {
-      used.push(c);
-      local[c] = used.length;
-    }
-  }
-  const present = rows - nulls;
-  const indices = new Uint32Array(present);
-  for (let r = g.from, i = 0; r < g.to; r++) if (codes[r] !== 0) indices[i++] = local[codes[r]!]! - 1;
-  const width = Math.max(1, bitWidth(used.length - 1));
-  const dictionary: PlainStrings = {
-    count: used.length,
-    write: (plain) => {
-      for (const c of used) {
-        const from = ids.offsets[c]!, to = ids.offsets[c + 1]!;
-        plain.appendUint32(to - from);
-        plain.appendBytes(ids.bytes.subarray(from, to));
-      }
-    },
-  };
-  return dictionaryChunk(w, name, rows, nulls, used.length > 0 ? dictionary : null, true,
+  for (let r = g.from; r < g.to; r++) if (codes[r] === 0) nulls++;
+  const indices = new Uint32Array(rows - nulls);
+  for (let r = g.from, i = 0; r < g.to; r++) if (codes[r] !== 0) indices[i++] = dictionary.indexOf(codes[r]!);
+  const width = dictionary.indexWidth();
+  const written = dictionaryChunk(w, name, rows, nulls, dictionary, true,
     (levels) => writeRleRuns(levels, 1, (emit) => {
       let run = 0, level = codes[g.from] === 0 ? 0 : 1;
       for (let r = g.from; r < g.to; r++) {
@@ -203,43 +168,29 @@ function idColumn(w: ByteWriter, name: string, codes: Uint32Array | null, ids: U
       writeBitPackedRun(data, width, indices);
     },
     undefined);
+  dictionary.reset();
+  return written;
 }
 
-/** A dictionary page's values, written PLAIN (length-prefixed bytes) by `write`. */
-interface PlainStrings {
-  count: number;
-  write: (w: ByteWriter) => void;
-}
-
-function plainStrings(values: Uint8Array[]): PlainStrings | null {
-  return values.length === 0 ? null : {
-    count: values.length,
-    write: (plain) => {
-      for (const d of values) {
-        plain.appendUint32(d.length);
-        plain.appendBytes(d);
-      }
-    },
-  };
-}
-
+/** A dictionary-encoded string column chunk; a group whose rows are all null gets no dictionary page. */
 function dictionaryChunk(
-  w: ByteWriter, name: string, rows: number, nulls: number, dictionary: PlainStrings | null, optional: boolean,
+  w: ByteWriter, name: string, rows: number, nulls: number, group: GroupDictionary | null, optional: boolean,
   levels: (w: ByteWriter) => void, data: (w: ByteWriter) => void, statistics: Statistics | undefined,
 ): ColumnChunk {
   const start = w.offset;
   let uncompressed = 0;
   let dictionaryOffset: bigint | undefined;
+  const dictionary = group !== null && group.size > 0 ? group : null;
   if (dictionary !== null) {
     dictionaryOffset = BigInt(w.offset);
     const plain = new ByteWriter();
-    dictionary.write(plain);
+    dictionary.writePlain(plain);
     const raw = new Uint8Array(plain.getBuffer());
     const compressed = snappyCompress(raw);
     const headerStart = w.offset;
     writePageHeader(w, {
       type: 'DICTIONARY_PAGE', uncompressed_page_size: raw.length, compressed_page_size: compressed.length,
-      dictionary_page_header: { num_values: dictionary.count, encoding: 'PLAIN' },
+      dictionary_page_header: { num_values: dictionary.size, encoding: 'PLAIN' },
     } as never);
     uncompressed += w.offset - headerStart + raw.length;
     w.appendBytes(compressed);
