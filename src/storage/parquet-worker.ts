@@ -35,5 +35,5 @@ const port = parentPort;
 if (port) {
   nameThread('strata-parquet');
   lowerThreadPriority(FLUSH_NICE);
+  port.on('message', (job: FlushJob) => void run(job).then((reply) => port.postMessage(reply)));
 }
-if (port) port.on('message', (job: FlushJob) => void run(job).then((reply) => port.postMessage(reply)));

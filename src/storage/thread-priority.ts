@@ -22,10 +22,10 @@ export function lowerThreadPriority(nice: number): boolean {
   }
 }
 
-/** The calling thread's nice value (Linux), or null where it cannot be read. */
-export function threadNice(): number | null {
+/** The nice value of a thread (Linux; default the calling one, else `/proc/<pid>/task/<tid>`), or null where it cannot be read. */
+export function threadNice(taskDir = '/proc/thread-self'): number | null {
   try {
-    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const stat = readFileSync(`${taskDir}/stat`, 'utf8');
     // Field 19 (nice) counted after the parenthesised command name, which may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[16]);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { FLUSH_NICE } from '../../src/storage/parquet-worker.ts';
@@ -8,11 +8,8 @@ import { threadNice } from '../../src/storage/thread-priority.ts';
 const linux = process.platform === 'linux';
 
 /** Nice values of this process' threads, from /proc. */
-function threadNices(): number[] {
-  return readdirSync('/proc/self/task').map((tid) => {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-  });
+function threadNices(): (number | null)[] {
+  return readdirSync('/proc/self/task').map((tid) => threadNice(`/proc/self/task/${tid}`));
 }
 
 describe.skipIf(!linux)('thread priority (Linux: nice is per thread)', () => {
