@@ -86,7 +86,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const perSecond = (m: Measured) => m.items / m.seconds;
   const rows: BenchRow[] = [];
   const measured: Partial<Record<Scenario, Measured>> = {};
-  const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s${m.ackSeconds !== undefined ? ` (last ack at ${m.ackSeconds.toFixed(2)} s)` : ''}${m.cpu ? `, server CPU ${m.cpu.total.toFixed(2)} s (main thread ${m.cpu.main.toFixed(2)} s)` : ''}, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
+  const note = (m: Measured) => `${m.items.toLocaleString('en-US')} in ${m.seconds.toFixed(2)} s${m.ackSeconds !== undefined ? ` (last ack at ${m.ackSeconds.toFixed(2)} s)` : ''}${m.cpu ? `, server CPU ${m.cpu.total.toFixed(2)} s (by thread: ${Object.entries(m.cpu.byThread).map(([n, s]) => `${n} ${s}`).join(', ')})` : ''}, ${m.stats.requests} requests, ${(m.stats.bytes / 2 ** 20).toFixed(0)} MiB${m.stats.retried ? `, ${m.stats.retried} retried after 429` : ''}`;
 
   // A warm-up ends as a timed run does: once its samples are counted queryable.
   const warmStrata = async (url: string, sent: Promise<unknown>) => {
@@ -186,8 +186,14 @@ async function timeSamples(pid: number, workload: Workload, warm: () => Promise<
   const seconds = (performance.now() - started) / 1000;
   const cpu1 = cpuSeconds(pid);
   if (count !== workload.totalSamples) throw new Error(`${count} samples queryable after the load, expected ${workload.totalSamples}`);
-  const cpu = cpu0 && cpu1 ? { main: cpu1.main - cpu0.main, total: cpu1.total - cpu0.total } : null;
+  const cpu = cpu0 && cpu1 ? { total: cpu1.total - cpu0.total, byThread: threadDeltas(cpu0.byThread, cpu1.byThread) } : null;
   return { seconds, ackSeconds, items: count, stats, cpu };
+}
+
+/** Per-thread-name CPU over the run, the busiest first, leaving out threads under 0.05 s. */
+function threadDeltas(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const deltas = Object.entries(after).map(([name, s]) => [name, s - (before[name] ?? 0)] as const).filter(([, s]) => s >= 0.05);
+  return Object.fromEntries(deltas.sort((a, b) => b[1] - a[1]).map(([name, s]) => [name, Math.round(s * 100) / 100]));
 }
 
 async function onStrata<T>(run: (url: string, pid: number) => Promise<T>): Promise<T> {

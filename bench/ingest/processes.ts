@@ -1,7 +1,7 @@
 /** The servers under test, as child processes on free ports with temporary data directories. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -81,28 +81,44 @@ async function started(child: ChildProcess, url: string, healthPath: string, dat
   }
 }
 
-/** CPU seconds a server process has used: its main thread, and all its threads together. */
+/** CPU seconds a server process has used: all its threads together, and its live threads by name. */
 export interface CpuSeconds {
-  main: number;
   total: number;
+  /**
+   * Live threads' run time by name: `main`, strata's named decode and Parquet threads, and
+   * the others under their own names (V8's and libuv's helpers are all `node`).
+   */
+  byThread: Record<string, number>;
 }
 
 /**
- * From /proc (Linux): the main thread's schedstat run time and the process's utime + stime
- * (which keeps the time of threads that have exited). On a busy machine wall time is mostly
+ * From /proc (Linux): the process's utime + stime (which keeps the time of threads that have
+ * exited) and each live thread's schedstat run time. On a busy machine wall time is mostly
  * waiting for a core; CPU time says what the work itself cost. null where /proc is missing.
  */
 export function cpuSeconds(pid: number): CpuSeconds | null {
   try {
-    const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return { main, total: ticks / CLOCK_TICKS_PER_SECOND };
+    return { total: ticks / CLOCK_TICKS_PER_SECOND, byThread: threadSeconds(pid) };
   } catch {
     return null;
   }
+}
+
+function threadSeconds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out[name] = (out[name] ?? 0) + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+    } catch {
+      // The thread exited between the listing and the read.
+    }
+  }
+  return out;
 }
 
 /** USER_HZ, 100 on every Linux this runs on. */
