@@ -8,7 +8,7 @@
  * flushes segments to Parquet and deletes the WAL files they cover (a checkpoint).
  */
 import { SpanIndex, type Attributes, type SpanStartInput } from './index/spans.ts';
-import { SeriesRegistry, type Labels } from './index/series.ts';
+import { raiseExpiry, SeriesRegistry, type Labels } from './index/series.ts';
 import type { Matcher } from './index/matcher.ts';
 import { systemClock, type Clock } from './storage/clock.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SeriesEntry, SpanEndEvent, SpanStartEvent, LogEvent } from './storage/events.ts';
@@ -175,28 +175,27 @@ export class Store {
   }
 
   private applySeries(s: SeriesEntry, ttl: number, headCodes: Map<readonly string[], Uint32Array>): void {
-    const id = this.series.getOrCreateSeries(s.metric, s.labels, s.unit ?? '');
-    let codes: Uint32Array | undefined;
+    let ids: RunIds | null = null;
     if (s.ids) {
-      codes = headCodes.get(s.ids.dictionary);
+      let codes = headCodes.get(s.ids.dictionary);
       if (codes === undefined) headCodes.set(s.ids.dictionary, (codes = this.metrics.headCodesOf(s.ids.dictionary)));
+      ids = { trace: s.ids.trace, span: s.ids.span, headCodes: codes };
     }
-    const maxTs = this.metrics.appendMany(id, s.timestamps, s.values, ttl, s.ids, codes);
-    this.series.noteExpiry(id, maxTs + ttl);
+    this.applyRun(s, s.timestamps, s.values, 0, s.timestamps.length, ttl, ids);
     this.counters.samplesIngested += s.timestamps.length;
   }
 
   /** A batch's series as columns: one registry lookup and one head append per series run. */
   private applyColumns(c: SeriesColumns, ttl: number): void {
     const ids: RunIds | null = c.ids ? { trace: c.ids.trace, span: c.ids.span, headCodes: this.metrics.headCodesOf(c.ids.dictionary) } : null;
-    const registry = this.series;
-    for (let k = 0; k < c.series.length; k++) {
-      const { metric, labels, unit } = c.series[k]!;
-      const info = registry.seriesInfo(metric, labels, unit ?? '');
-      const expiry = this.metrics.appendRange(info.id, c.timestamps, c.values, c.start[k]!, c.start[k + 1]!, ttl, ids) + ttl;
-      if (expiry > info.maxExpiry) info.maxExpiry = expiry;
-    }
+    for (let k = 0; k < c.series.length; k++) this.applyRun(c.series[k]!, c.timestamps, c.values, c.start[k]!, c.start[k + 1]!, ttl, ids);
     this.counters.samplesIngested += c.timestamps.length;
+  }
+
+  /** Rows [from, to) of one series' columns into its head, and its expiry noted. */
+  private applyRun(head: Pick<SeriesEntry, 'metric' | 'unit' | 'labels'>, ts: Float64Array, values: Float64Array, from: number, to: number, ttl: number, ids: RunIds | null): void {
+    const info = this.series.seriesInfo(head.metric, head.labels, head.unit ?? '');
+    raiseExpiry(info, this.metrics.appendRange(info.id, ts, values, from, to, ttl, ids) + ttl);
   }
 
   private applyLog(e: LogEvent, ttl: number): void {

@@ -99,7 +99,7 @@ export class SeriesRegistry {
 
   noteExpiry(id: number, expiry: number): void {
     const info = this.byId.get(id);
-    if (info && expiry > info.maxExpiry) info.maxExpiry = expiry;
+    if (info) raiseExpiry(info, expiry);
   }
 
   get size(): number {
@@ -123,6 +123,11 @@ export class SeriesRegistry {
     this.postings.remove(Uint32Array.from(dead), deadLabels);
     return dead.length;
   }
+}
+
+/** A series now has a sample that lives until `expiry` (µs). */
+export function raiseExpiry(info: SeriesInfo, expiry: number): void {
+  if (expiry > info.maxExpiry) info.maxExpiry = expiry;
 }
 
 export function sortedLabels(labels: Labels): [string, string][] {
