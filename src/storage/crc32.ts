@@ -1,6 +1,7 @@
 /**
- * CRC-32C (Castagnoli), the checksum iSCSI, ext4 and most log formats use: it catches
- * more error patterns than the zlib CRC-32 polynomial for the same cost.
+ * CRC-32C (Castagnoli): the record checksum of WAL format version 1, kept so those files
+ * still replay (wal.ts). Version 2 uses zlib's native CRC-32: same 32-bit strength against
+ * torn writes and bit rot, and vectorised C instead of a JS loop.
  *
  * Slicing-by-8: eight 256-entry tables let the loop fold eight input bytes per step
  * instead of one, which is what lets a pure-JS checksum keep up with disk bandwidth

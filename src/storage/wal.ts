@@ -5,7 +5,11 @@
  * On disk, a directory of `wal-00000001.log`, `wal-00000002.log`, ... Each file is
  *
  *   file header   "SWAL" magic (4 bytes) | format version (u32 LE)
- *   record*       payload length (u32 LE) | CRC-32C of length bytes + payload (u32 LE) | payload
+ *   record*       payload length (u32 LE) | checksum of length bytes + payload (u32 LE) | payload
+ *
+ * The checksum is CRC-32 (zlib's, native and vectorised: ~15x the pure-JS CRC-32C per byte,
+ * which mattered at ~50 MB of WAL per ingest second) in format version 2; version 1 files,
+ * written before, used CRC-32C (crc32.ts) and still replay.
  *
  * Every open starts a NEW file, so appends never follow a possibly torn tail left by a
  * crash; a torn or corrupt tail only ever ends a file, and replay skips it with a warning.
@@ -14,6 +18,7 @@
  */
 import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { crc32c } from './crc32.ts';
 
 /**
@@ -59,7 +64,13 @@ export interface WalStats {
 
 /** "SWAL" read as a little-endian u32. */
 const MAGIC = 0x4c415753;
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+/** The record checksum of each format version: over the length bytes, then the payload. */
+const CHECKSUMS: Record<number, (lengthBytes: Uint8Array, payload: Uint8Array) => number> = {
+  1: (lengthBytes, payload) => crc32c(payload, crc32c(lengthBytes)),
+  2: (lengthBytes, payload) => crc32(payload, crc32(lengthBytes)),
+};
+const checksum = CHECKSUMS[FORMAT_VERSION]!;
 export const FILE_HEADER_BYTES = 8;
 export const RECORD_HEADER_BYTES = 8;
 const MAX_PAYLOAD_BYTES = 0xffffffff;
@@ -470,7 +481,7 @@ function encodeFileHeader(): Buffer {
 function encodeRecordHeader(payload: Uint8Array): Buffer {
   const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
   header.writeUInt32LE(payload.length, 0);
-  header.writeUInt32LE(crc32c(payload, crc32c(header, 0, 0, 4)), 4);
+  header.writeUInt32LE(checksum(header.subarray(0, 4), payload), 4);
   return header;
 }
 
@@ -492,14 +503,15 @@ function scanRecords(file: Buffer, onPayload: (payload: Uint8Array) => void): Fi
   if (file.length < FILE_HEADER_BYTES) return { records: 0, validBytes: 0, problem: 'torn file header' };
   if (file.readUInt32LE(0) !== MAGIC) return { records: 0, validBytes: 0, problem: 'bad magic, not a WAL file header' };
   const version = file.readUInt32LE(4);
-  if (version !== FORMAT_VERSION) {
+  const fileChecksum = CHECKSUMS[version];
+  if (fileChecksum === undefined) {
     // Skipping would silently drop a newer strata's data; make the operator decide.
-    throw new Error(`WAL file format version ${version} is not supported (expected ${FORMAT_VERSION})`);
+    throw new Error(`WAL file format version ${version} is not supported (expected ${FORMAT_VERSION} or an earlier one)`);
   }
   let offset = FILE_HEADER_BYTES;
   let records = 0;
   while (offset < file.length) {
-    const problem = checkRecordAt(file, offset);
+    const problem = checkRecordAt(file, offset, fileChecksum);
     if (problem !== undefined) return { records, validBytes: offset, problem };
     const payloadStart = offset + RECORD_HEADER_BYTES;
     const payloadEnd = payloadStart + file.readUInt32LE(offset);
@@ -510,13 +522,13 @@ function scanRecords(file: Buffer, onPayload: (payload: Uint8Array) => void): Fi
   return { records, validBytes: offset };
 }
 
-function checkRecordAt(file: Buffer, offset: number): string | undefined {
+function checkRecordAt(file: Buffer, offset: number, fileChecksum: (lengthBytes: Uint8Array, payload: Uint8Array) => number): string | undefined {
   if (file.length - offset < RECORD_HEADER_BYTES) return 'torn record header';
   const length = file.readUInt32LE(offset);
   const payloadStart = offset + RECORD_HEADER_BYTES;
   if (length > file.length - payloadStart) return `torn record (${length}-byte payload runs past end of file)`;
   const expected = file.readUInt32LE(offset + 4);
-  const actual = crc32c(file, crc32c(file, 0, offset, offset + 4), payloadStart, payloadStart + length);
+  const actual = fileChecksum(file.subarray(offset, offset + 4), file.subarray(payloadStart, payloadStart + length));
   return actual === expected ? undefined : 'record checksum mismatch';
 }
 

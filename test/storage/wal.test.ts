@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { crc32c } from '../../src/storage/crc32.ts';
@@ -309,6 +310,45 @@ describe('Wal', () => {
     const wal = await Wal.open({ dir, fsync: 'off' });
     await expect(wal.replay(() => {})).rejects.toThrow(/version 99/);
     await wal.close();
+  });
+
+  it('replays files of format version 1 (CRC-32C records) and still finds their corrupt records', async () => {
+    // A version-1 file as the previous strata wrote it, by hand: magic, version, then
+    // length | CRC-32C(length bytes, payload) | payload.
+    const records = [payloadOf(1, 40), payloadOf(2, 3), payloadOf(3, 1000)];
+    const parts: Uint8Array[] = [Uint8Array.of(0x53, 0x57, 0x41, 0x4c, 1, 0, 0, 0)];
+    for (const payload of records) {
+      const header = Buffer.alloc(RECORD_HEADER_BYTES);
+      header.writeUInt32LE(payload.length, 0);
+      header.writeUInt32LE(crc32c(payload, crc32c(header, 0, 0, 4)), 4);
+      parts.push(header, payload);
+    }
+    const dir = makeTempDir();
+    const file = path.join(dir, walFileName(1));
+    fs.writeFileSync(file, Buffer.concat(parts));
+    const intact = await reopenAndReplay(dir);
+    expect(intact.payloads).toEqual(records.map(hex));
+    expect(intact.warnings).toEqual([]);
+
+    // The second record's last payload byte flipped: the replay stops before it.
+    const dir2 = makeTempDir();
+    const bytes = Buffer.concat(parts);
+    bytes[FILE_HEADER_BYTES + RECORD_HEADER_BYTES * 2 + 40 + 2] ^= 0xff;
+    fs.writeFileSync(path.join(dir2, walFileName(1)), bytes);
+    const corrupt = await reopenAndReplay(dir2);
+    expect(corrupt.payloads).toEqual([hex(records[0])]);
+    expect(corrupt.warnings.join('\n')).toMatch(/checksum mismatch/);
+  });
+
+  it('writes format version 2, whose record checksum is zlib CRC-32 of the length bytes and payload', async () => {
+    const dir = makeTempDir();
+    const payload = payloadOf(7, 300);
+    await (await writeRecords(dir, [payload])).close();
+    const contents = fs.readFileSync(path.join(dir, walFilesIn(dir)[0]));
+    expect(contents.readUInt32LE(4)).toBe(2);
+    const stored = contents.readUInt32LE(FILE_HEADER_BYTES + 4);
+    expect(stored).toBe(zlib.crc32(payload, zlib.crc32(contents.subarray(FILE_HEADER_BYTES, FILE_HEADER_BYTES + 4))));
+    expect(stored).not.toBe(crc32c(payload, crc32c(contents, 0, FILE_HEADER_BYTES, FILE_HEADER_BYTES + 4)));
   });
 
   it('replays only the files that existed before open', async () => {
