@@ -67,8 +67,9 @@ class DecodeThread {
     return this.jobs.size;
   }
 
+  /** `job.bytes` is copied into the message (structured clone), not transferred: the caller may reuse it. */
   async decode(job: DecodeJob): Promise<IngestBatch> {
-    const reply = await this.jobs.run(job, [job.bytes.buffer as ArrayBuffer]);
+    const reply = await this.jobs.run(job, []);
     if (!reply.ok) throw reply.status === 500 ? new Error(`ingest decode thread: ${reply.message}`) : new ApiError(reply.status, reply.message);
     if (reply.entry === null) return EMPTY;
     const batch = decodeBatch(reply.entry.subarray(LSN_BYTES));
@@ -109,12 +110,17 @@ export class DecodePool {
   /**
    * The validated batch of a body: inline (synchronously) or from a decode thread. `bytes`
    * may be a view of a buffer the caller reuses: a thread gets a copy, taken right here.
+   * The copy is the message's (postMessage clones it into the thread's heap), not a new
+   * ArrayBuffer here: every main-thread ArrayBuffer counts towards V8's external-memory
+   * trigger for a full GC of the main heap, the largest one, and ingest makes many.
    */
   decode(bytes: Uint8Array | null, format: IngestFormat, defaultTtlSeconds: number): IngestBatch | Promise<IngestBatch> {
     const thread = bytes === null || bytes.byteLength < this.inlineBelow ? null : this.leastBusy();
     if (bytes === null || thread === null) return decodeIngestBatch(bytes, format, defaultTtlSeconds);
-    // new Uint8Array(view) copies (a Buffer's slice() would not).
-    const job: DecodeJob = { id: this.nextId++, bytes: new Uint8Array(bytes), format, defaultTtlSeconds };
+    // A clone takes the view's whole ArrayBuffer: a view of part of a larger one is cut out
+    // first (new Uint8Array(view) copies; a Buffer's slice() would not).
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const job: DecodeJob = { id: this.nextId++, bytes: whole ? bytes : new Uint8Array(bytes), format, defaultTtlSeconds };
     return thread.decode(job);
   }
 
