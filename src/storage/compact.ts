@@ -41,7 +41,7 @@ export function compactMetricSegment(seg: MetricSegment, now: number): MetricSeg
     if (c === 0) return 0;
     let r = recode.get(c);
     if (r === undefined) {
-      r = ids.encode(seg.idValues[c]!);
+      r = ids.encode(seg.idValue(c));
       recode.set(c, r);
     }
     return r;
@@ -82,7 +82,7 @@ export function compactMetricSegment(seg: MetricSegment, now: number): MetricSeg
     expiry: uniform ? null : keptExpiry,
     ttlMicros: uniform && ttl !== null ? ttl : 0,
     traceCodes, spanCodes,
-    idValues: withIds ? ids.values : seg.idValues.slice(0, 1),
+    idValues: withIds ? ids.values : [''],
   });
 }
 
@@ -236,7 +236,7 @@ export function mergeMetricSegments(parts: readonly MetricSegment[]): MetricSegm
     if (!map) recoders.set(seg, (map = new Map()));
     let r = map.get(c);
     if (r === undefined) {
-      r = ids.encode(seg.idValues[c]!);
+      r = ids.encode(seg.idValue(c));
       map.set(c, r);
     }
     return r;

@@ -3,7 +3,7 @@
  * Prometheus block: each series' samples are one contiguous slice, found by binary
  * search over the segment's series ids, so reading a series never touches the others.
  */
-import type { Data, RecordBatch, Utf8 } from 'apache-arrow';
+import type { Data, RecordBatch, Utf8, Vector } from 'apache-arrow';
 import { dictionaryData, float64Data, idDictionaryData, recordBatch, utf8BuffersOf, type ArrowColumn, type Utf8Buffers } from './arrow.ts';
 import { lowerBound, upperBound } from './sorted-ids.ts';
 
@@ -36,7 +36,6 @@ export class MetricSegment {
   readonly ttlMicros: number;
   readonly traceCodes: Uint32Array | null;
   readonly spanCodes: Uint32Array | null;
-  readonly idValues: string[];
   readonly rows: number;
   readonly minTs: number;
   readonly maxTs: number;
@@ -45,6 +44,12 @@ export class MetricSegment {
   /** The segment as an Arrow record batch over the same buffers. */
   readonly batch: RecordBatch;
   private seriesIndexBytes = 0;
+  /**
+   * The trace and span ids, kept as the Arrow dictionary's UTF-8 only: a JS string per id
+   * (hundreds of thousands in a store of metric events) would sit in the main heap, which
+   * every full GC marks. Null without ids.
+   */
+  private readonly idDictionary: Vector<Utf8> | null;
 
   constructor(p: MetricSegmentParts) {
     this.id = p.id;
@@ -56,7 +61,6 @@ export class MetricSegment {
     this.ttlMicros = p.ttlMicros;
     this.traceCodes = p.traceCodes;
     this.spanCodes = p.spanCodes;
-    this.idValues = p.idValues;
     this.rows = p.ts.length;
     let minTs = Infinity, maxTs = -Infinity;
     // Rows are time-ordered within each series only, so the extremes are per-slice ends.
@@ -83,7 +87,8 @@ export class MetricSegment {
       this.minExpiry = minTs + p.ttlMicros;
       this.maxExpiry = maxTs + p.ttlMicros;
     }
-    this.batch = this.buildBatch();
+    this.batch = this.buildBatch(p.idValues);
+    this.idDictionary = (this.batch.getChild('trace_id')?.data[0]?.dictionary as Vector<Utf8> | undefined) ?? null;
   }
 
   /** Index of `seriesId` in this segment, or -1. */
@@ -129,7 +134,20 @@ export class MetricSegment {
     return this.traceCodes !== null;
   }
 
-  private buildBatch(): RecordBatch {
+  /** The trace or span id with this code; code 0 (absent) is ''. Decoded on each call (compaction caches what it recodes). */
+  idValue(code: number): string {
+    if (code === 0) return '';
+    const value = this.idDictionary?.get(code);
+    if (typeof value !== 'string') throw new RangeError(`metric segment ${this.id}: no id with code ${code}`);
+    return value;
+  }
+
+  /** How many codes the id dictionary has, absent (0) included; 1 without ids. */
+  get idCount(): number {
+    return this.idDictionary?.length ?? 1;
+  }
+
+  private buildBatch(idValues: readonly string[]): RecordBatch {
     // Per row, the series' index in this segment: the Arrow dictionary maps it to the id.
     const seriesIndex = this.seriesIds.length <= 0x10000 ? new Uint16Array(this.rows) : new Uint32Array(this.rows);
     for (let i = 0; i < this.seriesIds.length; i++) seriesIndex.fill(i, this.seriesStart[i], this.seriesStart[i + 1]);
@@ -141,8 +159,8 @@ export class MetricSegment {
     ];
     if (this.expiry) columns.push({ name: 'expiry', data: float64Data(this.expiry) });
     if (this.traceCodes && this.spanCodes) {
-      columns.push({ name: 'trace_id', data: dictionaryData(this.traceCodes, this.idValues), nullable: true });
-      columns.push({ name: 'span_id', data: dictionaryData(this.spanCodes, this.idValues), nullable: true });
+      columns.push({ name: 'trace_id', data: dictionaryData(this.traceCodes, idValues), nullable: true });
+      columns.push({ name: 'span_id', data: dictionaryData(this.spanCodes, idValues), nullable: true });
     }
     return recordBatch(columns, {
       'strata.table': 'metrics',

@@ -83,7 +83,7 @@ describe('in-memory compaction of mixed-TTL segments', () => {
     // What is left shares one TTL: no expiry column, and only its own trace/span ids.
     expect(m.expiry).toBeNull();
     expect(m.ttlMicros).toBe(86_400 * SEC);
-    expect(m.idValues).toEqual(['', 'lt0', 'ls', 'lt1', 'lt2', 'lt3', 'lt4']);
+    expect(Array.from({ length: m.idCount }, (_, code) => m.idValue(code))).toEqual(['', 'lt0', 'ls', 'lt1', 'lt2', 'lt3', 'lt4']);
     expect(m.maxExpiry).toBe(before.metrics.maxExpiry);
     expect(store.spanEvents.segments[0]!.rows).toBe(5);
     expect(store.logs.segments[0]!.rows).toBe(5);

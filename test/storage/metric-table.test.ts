@@ -180,7 +180,7 @@ describe('MetricTable', () => {
     t.append(1, T0 + 1, 2, DAY, 'trace-a', 'span-1');
     const seg = t.seal()!;
     expect(seg.traceCodes![0]).toBe(0);
-    expect(seg.idValues[seg.traceCodes![1]]).toBe('trace-a');
+    expect(seg.idValue(seg.traceCodes![1]!)).toBe('trace-a');
     expect(seg.batch.getChild('span_id')!.get(1)).toBe('span-1');
     expect(seg.batch.getChild('span_id')!.get(0)).toBeNull();
   });

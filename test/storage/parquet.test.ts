@@ -28,8 +28,8 @@ function metricRows(seg: MetricSegment, registry: SeriesRegistry) {
       rows.push({
         labels: info.labels, unit: info.unit, ts: seg.ts[r], value: seg.values[r],
         expiry: seg.expiry ? seg.expiry[r] : seg.ts[r] + seg.ttlMicros,
-        traceId: seg.traceCodes?.[r] ? seg.idValues[seg.traceCodes[r]] : null,
-        spanId: seg.spanCodes?.[r] ? seg.idValues[seg.spanCodes[r]] : null,
+        traceId: seg.traceCodes?.[r] ? seg.idValue(seg.traceCodes[r]) : null,
+        spanId: seg.spanCodes?.[r] ? seg.idValue(seg.spanCodes[r]) : null,
       });
     }
   }
