@@ -19,7 +19,21 @@ export function keyPart(s: string): string {
  * canonical (sorted) lookup, not identity.
  */
 export function insertionOrderKey(labels: Readonly<Record<string, string>>): string {
-  let key = '';
-  for (const name in labels) key += keyPart(name) + keyPart(labels[name]);
-  return key;
+  const parts: string[] = [];
+  for (const name in labels) parts.push(keyPart(name), keyPart(labels[name]));
+  return parts.join('');
+}
+
+/**
+ * Keys are built by join, not `+=`: V8 keeps a concatenation as a tree of string objects
+ * (one per `+`), and a kept key (a series registry's, for every series) would stay a dozen
+ * heap objects that every full GC marks; join makes one flat string.
+ */
+export function pairsKey(pairs: readonly (readonly [string, string])[]): string {
+  const parts: string[] = new Array(pairs.length * 2);
+  for (let i = 0; i < pairs.length; i++) {
+    parts[2 * i] = keyPart(pairs[i][0]);
+    parts[2 * i + 1] = keyPart(pairs[i][1]);
+  }
+  return parts.join('');
 }

@@ -3,7 +3,7 @@
  * them. A series is its metric name (label `__name__`) and its labels; ids are handed
  * out in increasing order and never reused, so postings lists stay sorted by appending.
  */
-import { insertionOrderKey, keyPart } from './label-key.ts';
+import { insertionOrderKey, pairsKey } from './label-key.ts';
 import { Postings } from './postings.ts';
 
 export type Labels = Record<string, string>;
@@ -71,7 +71,7 @@ export class SeriesRegistry {
 
   private getOrCreateSorted(labels: Labels): number {
     const sorted = sortedLabels(labels);
-    const key = seriesKey(sorted);
+    const key = pairsKey(sorted);
     let id = this.byKey.get(key);
     if (id === undefined) {
       id = this.nextId++;
@@ -83,7 +83,7 @@ export class SeriesRegistry {
   }
 
   lookup(labels: Labels): number | undefined {
-    return this.byKey.get(seriesKey(sortedLabels(labels)));
+    return this.byKey.get(pairsKey(sortedLabels(labels)));
   }
 
   info(id: number): SeriesInfo | undefined {
@@ -117,7 +117,7 @@ export class SeriesRegistry {
       const info = this.byId.get(id) as SeriesInfo;
       info.removed = true;
       this.byId.delete(id);
-      this.byKey.delete(seriesKey(info.labels));
+      this.byKey.delete(pairsKey(info.labels));
       deadLabels.push(info.labels);
     }
     this.postings.remove(Uint32Array.from(dead), deadLabels);
@@ -134,8 +134,3 @@ export function sortedLabels(labels: Labels): [string, string][] {
   return Object.entries(labels).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function seriesKey(sorted: [string, string][]): string {
-  let key = '';
-  for (const [n, v] of sorted) key += keyPart(n) + keyPart(v);
-  return key;
-}

@@ -598,8 +598,9 @@ function sanitizedView(raw: readonly [string, string][]): SeriesView {
 function viewKey(view: SeriesView): string {
   if (view.key !== undefined) return view.key;
   const names = Object.keys(view.labels).sort(compareStrings);
-  let key = '';
-  for (const n of names) key += n + '\u0000' + view.labels[n] + '\u0001';
+  // Joined, not `+=`: the key is kept with the view, and a concatenation would stay a tree of
+  // string objects for every full GC to mark.
+  const key = names.map((n) => n + '\u0000' + view.labels[n] + '\u0001').join('');
   view.key = key;
   return key;
 }
