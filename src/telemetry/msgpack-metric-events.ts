@@ -31,6 +31,10 @@ const EVENT_FIELDS: [Uint8Array, number][] = [
   [ascii('type'), F_TYPE], [ascii('trace_id'), F_TRACE], [ascii('span_id'), F_SPAN], [ascii('timestamp'), F_TIMESTAMP],
   [ascii('metric'), F_METRIC], [ascii('value'), F_VALUE], [ascii('unit'), F_UNIT], [ascii('attributes'), F_ATTRIBUTES],
 ];
+/** Each field's key as msgpack encodes it (fixstr header + name), by field bit index. */
+const EVENT_KEY_BYTES: Uint8Array[] = [];
+for (const [name, field] of EVENT_FIELDS) EVENT_KEY_BYTES[31 - Math.clz32(field)] = Uint8Array.of(0xa0 | name.length, ...name);
+const NO_FIELD = 0xff;
 /** EVENT_FIELDS indexed by name length. */
 const EVENT_FIELD_BY_LENGTH: ([Uint8Array, number][] | undefined)[] = [];
 for (const entry of EVENT_FIELDS) (EVENT_FIELD_BY_LENGTH[entry[0].length] ??= []).push(entry);
@@ -98,6 +102,12 @@ class MetricEventsReader {
   private lastTrace: LastId = { start: -1, length: 0, code: 0 };
   private lastSpan: LastId = { start: -1, length: 0, code: 0 };
   private ids: IdDictionaryBuilder | null = null;
+  /**
+   * The field (bit index) at each position of the last event: senders write every event's
+   * keys in one order, so a key is recognised by comparing its bytes with the one expected
+   * there, without decoding a string header or picking candidates.
+   */
+  private readonly fieldOrder = new Uint8Array(16).fill(NO_FIELD);
 
   constructor(private readonly src: Uint8Array) {
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -136,8 +146,9 @@ class MetricEventsReader {
     let seen = 0;
     let traceCode = 0, spanCode = 0, ts = 0, value = 0;
     let metricStart = 0, metricLength = 0, unitStart = 0, unitLength = 0, attributesStart = 0, attributesEnd = 0;
+    let attributesGuessed = false;
     for (let f = 0; f < fields; f++) {
-      const field = this.fieldName();
+      const field = this.eventField(f);
       if ((seen & field) !== 0) throw NOT_FAST;
       seen |= field;
       switch (field) {
@@ -162,13 +173,14 @@ class MetricEventsReader {
           break;
         case F_ATTRIBUTES:
           attributesStart = this.pos;
-          this.skipAttributes();
+          attributesGuessed = this.skipGuessedAttributes();
+          if (!attributesGuessed) this.skipAttributes();
           attributesEnd = this.pos;
           break;
       }
     }
     if ((seen & REQUIRED) !== REQUIRED) throw NOT_FAST;
-    const series = this.seriesOf(metricStart, metricLength, unitStart, unitLength, attributesStart, attributesEnd);
+    const series = this.seriesOf(metricStart, metricLength, unitStart, unitLength, attributesStart, attributesEnd, attributesGuessed);
     if (series.batch !== this.batch) {
       series.batch = this.batch;
       series.group = grouper.newGroup(series.metric, series.unit, series.labels);
@@ -176,12 +188,35 @@ class MetricEventsReader {
     grouper.addToGroup(series.group, ts, value, traceCode, spanCode);
   }
 
-  /** The known series for these byte ranges, decoding and remembering them on first sight. */
-  private seriesOf(metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrEnd: number): KnownSeries {
+  /**
+   * Steps over the attributes when their bytes are those of the series expected next (the
+   * last event's follower): bytes once checked by skipAttributes are a valid map, and
+   * reading the same bytes again would end at the same place, so they need no second look.
+   */
+  private skipGuessedAttributes(): boolean {
+    const guess = lastSeries === null ? null : lastSeries.follower;
+    if (guess === null) return false;
+    const offset = guess.metricLength + guess.unitLength;
+    const length = guess.key.length - offset;
+    if (length === 0 || this.pos + length > this.src.length || !this.rangeEquals(guess, this.pos, length, offset)) return false;
+    this.pos += length;
+    return true;
+  }
+
+  /**
+   * The known series for these byte ranges, decoding and remembering them on first sight.
+   * `attributesGuessed`: the attributes were recognised as the guess's (skipGuessedAttributes).
+   */
+  private seriesOf(metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrEnd: number, attributesGuessed: boolean): KnownSeries {
     const attrLength = attrEnd - attrStart;
     const previous = lastSeries;
     const guess = previous === null ? null : previous.follower;
-    if (guess !== null && this.isSeries(guess, metricStart, metricLength, unitStart, unitLength, attrStart, attrLength)) return (lastSeries = guess);
+    if (guess !== null) {
+      const same = attributesGuessed
+        ? guess.metricLength === metricLength && guess.unitLength === unitLength && this.rangeEquals(guess, metricStart, metricLength, 0) && this.rangeEquals(guess, unitStart, unitLength, metricLength)
+        : this.isSeries(guess, metricStart, metricLength, unitStart, unitLength, attrStart, attrLength);
+      if (same) return (lastSeries = guess);
+    }
     const found = this.lookupSeries(metricStart, metricLength, unitStart, unitLength, attrStart, attrEnd);
     if (previous !== null) previous.follower = found;
     return (lastSeries = found);
@@ -359,6 +394,26 @@ class MetricEventsReader {
   }
 
   // ---- structure ----
+
+  /** The event field named by the key at position `f` of an event's map: the last event's when the bytes match, else looked up. */
+  private eventField(f: number): number {
+    const order = this.fieldOrder;
+    const expected = f < order.length ? order[f]! : NO_FIELD;
+    if (expected !== NO_FIELD) {
+      const key = EVENT_KEY_BYTES[expected]!;
+      const src = this.src;
+      const at = this.pos;
+      let i = 0;
+      if (at + key.length <= src.length) while (i < key.length && src[at + i] === key[i]) i++;
+      if (i === key.length) {
+        this.pos = at + i;
+        return 1 << expected;
+      }
+    }
+    const field = this.fieldName();
+    if (f < order.length) order[f] = 31 - Math.clz32(field);
+    return field;
+  }
 
   /** Which event field a key names: picked by length and first byte, then compared whole. */
   private fieldName(): number {

@@ -126,6 +126,22 @@ describe('fast metric events path', () => {
     expect(samples(fast)).toEqual(samples(general(bytes) as IngestBatch));
   });
 
+  it('tells series apart that share the expected series\' attribute bytes but not its metric or unit', () => {
+    // A repeating order (a, b, a, b, ...) makes b the guess after a; then events with b's
+    // attributes but another metric or unit, and b's metric with a longer attributes map.
+    const a = { metric: 'm', unit: 'ms', attributes: { host: 'x' } };
+    const b = { metric: 'm', unit: 'ms', attributes: { host: 'y' } };
+    const twists = [
+      { ...b, metric: 'n' }, { ...b, unit: 's' }, { ...b, unit: '' }, { ...b, attributes: { host: 'y', more: 1 } }, { ...b, attributes: null },
+    ];
+    const events: Record<string, unknown>[] = [];
+    for (const twist of twists) events.push(metricEvent(events.length, a), metricEvent(events.length + 1, b), metricEvent(events.length + 2, a), metricEvent(events.length + 3, twist));
+    const bytes = pack({ events });
+    const fast = fastMetricEventsBatch(bytes, TTL)!;
+    expect(samples(fast)).toEqual(samples(general(bytes) as IngestBatch));
+    expect(new Set(fast.series.map((s) => JSON.stringify([s.metric, s.unit, s.labels]))).size).toBe(2 + twists.length);
+  });
+
   it('decodes a label set once: later batches reuse its labels', () => {
     const first = fastMetricEventsBatch(pack({ events: [metricEvent(1, { attributes: { only: 'here' } })] }), TTL)!;
     const second = fastMetricEventsBatch(pack({ events: [metricEvent(9, { attributes: { only: 'here' } })] }), TTL)!;
