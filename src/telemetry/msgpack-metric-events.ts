@@ -31,9 +31,25 @@ const EVENT_FIELDS: [Uint8Array, number][] = [
   [ascii('type'), F_TYPE], [ascii('trace_id'), F_TRACE], [ascii('span_id'), F_SPAN], [ascii('timestamp'), F_TIMESTAMP],
   [ascii('metric'), F_METRIC], [ascii('value'), F_VALUE], [ascii('unit'), F_UNIT], [ascii('attributes'), F_ATTRIBUTES],
 ];
-/** Each field's key as msgpack encodes it (fixstr header + name), by field bit index. */
-const EVENT_KEY_BYTES: Uint8Array[] = [];
-for (const [name, field] of EVENT_FIELDS) EVENT_KEY_BYTES[31 - Math.clz32(field)] = Uint8Array.of(0xa0 | name.length, ...name);
+/**
+ * Each field's key as msgpack encodes it (fixstr header + name, 5 to 11 bytes), by field bit
+ * index, as big-endian int32 words to compare a word at a time: at offsets 0, 4, ... and,
+ * when the length is no multiple of 4, one more ending at the last byte (overlapping).
+ */
+interface EventKey {
+  length: number;
+  words: Int32Array;
+  offsets: Int32Array;
+}
+const EVENT_KEYS: EventKey[] = [];
+for (const [name, field] of EVENT_FIELDS) {
+  const bytes = Uint8Array.of(0xa0 | name.length, ...name);
+  const view = new DataView(bytes.buffer);
+  const offsets: number[] = [];
+  for (let at = 0; at + 4 <= bytes.length; at += 4) offsets.push(at);
+  if (bytes.length % 4 !== 0) offsets.push(bytes.length - 4);
+  EVENT_KEYS[31 - Math.clz32(field)] = { length: bytes.length, words: Int32Array.from(offsets, (at) => view.getInt32(at)), offsets: Int32Array.from(offsets) };
+}
 const NO_FIELD = 0xff;
 /** EVENT_FIELDS indexed by name length. */
 const EVENT_FIELD_BY_LENGTH: ([Uint8Array, number][] | undefined)[] = [];
@@ -399,20 +415,21 @@ class MetricEventsReader {
   private eventField(f: number): number {
     const order = this.fieldOrder;
     const expected = f < order.length ? order[f]! : NO_FIELD;
-    if (expected !== NO_FIELD) {
-      const key = EVENT_KEY_BYTES[expected]!;
-      const src = this.src;
-      const at = this.pos;
-      let i = 0;
-      if (at + key.length <= src.length) while (i < key.length && src[at + i] === key[i]) i++;
-      if (i === key.length) {
-        this.pos = at + i;
-        return 1 << expected;
-      }
-    }
+    if (expected !== NO_FIELD && this.keyAt(EVENT_KEYS[expected]!)) return 1 << expected;
     const field = this.fieldName();
     if (f < order.length) order[f] = 31 - Math.clz32(field);
     return field;
+  }
+
+  /** Whether `key` is next; if so, steps over it. */
+  private keyAt(key: EventKey): boolean {
+    const at = this.pos;
+    if (at + key.length > this.src.length) return false;
+    const words = key.words;
+    const offsets = key.offsets;
+    for (let w = 0; w < words.length; w++) if (this.view.getInt32(at + offsets[w]!) !== words[w]) return false;
+    this.pos = at + key.length;
+    return true;
   }
 
   /** Which event field a key names: picked by length and first byte, then compared whole. */
