@@ -70,8 +70,9 @@ interface LastId {
 
 /** A label set seen before, by the bytes of its metric, unit and attributes. */
 interface KnownSeries {
-  key: Uint8Array;
-  keyView: DataView;
+  /** Where its key (the bytes of metric, unit and attributes, end to end) is in the key arena, and its length. */
+  keyStart: number;
+  keyLength: number;
   metricLength: number;
   unitLength: number;
   metric: string;
@@ -91,6 +92,32 @@ const MAX_KNOWN = 200_000;
 /** The series of the last event read (for the follower guess). */
 let lastSeries: KnownSeries | null = null;
 let batchCounter = 0;
+/**
+ * Every known series' key, end to end in the order the series were first seen, which is the
+ * order senders repeat them in: checking the expected series reads memory next to the last
+ * one's (a key of its own per series, scattered over the heap, missed the cache once per event
+ * in the server, where other threads share it).
+ */
+let keyArena = new Uint8Array(1 << 16);
+let keyArenaView = new DataView(keyArena.buffer);
+let keyArenaUsed = 0;
+
+function appendKey(src: Uint8Array, ranges: readonly [number, number][]): number {
+  let length = 0;
+  for (const [start, end] of ranges) length += end - start;
+  if (keyArenaUsed + length > keyArena.length) {
+    const grown = new Uint8Array(Math.max(keyArena.length * 2, keyArenaUsed + length));
+    grown.set(keyArena.subarray(0, keyArenaUsed));
+    keyArena = grown;
+    keyArenaView = new DataView(grown.buffer);
+  }
+  const keyStart = keyArenaUsed;
+  for (const [start, end] of ranges) {
+    keyArena.set(src.subarray(start, end), keyArenaUsed);
+    keyArenaUsed += end - start;
+  }
+  return keyStart;
+}
 
 /** The batch, or null when the body is not one the fast path is sure of. */
 export function fastMetricEventsBatch(bytes: Uint8Array, defaultTtlSeconds: number): IngestBatch | null {
@@ -213,7 +240,7 @@ class MetricEventsReader {
     const guess = lastSeries === null ? null : lastSeries.follower;
     if (guess === null) return false;
     const offset = guess.metricLength + guess.unitLength;
-    const length = guess.key.length - offset;
+    const length = guess.keyLength - offset;
     if (length === 0 || this.pos + length > this.src.length || !this.rangeEquals(guess, this.pos, length, offset)) return false;
     this.pos += length;
     return true;
@@ -239,7 +266,7 @@ class MetricEventsReader {
   }
 
   private isSeries(s: KnownSeries, metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrLength: number): boolean {
-    return s.metricLength === metricLength && s.unitLength === unitLength && s.key.length === metricLength + unitLength + attrLength &&
+    return s.metricLength === metricLength && s.unitLength === unitLength && s.keyLength === metricLength + unitLength + attrLength &&
       this.rangeEquals(s, metricStart, metricLength, 0) && this.rangeEquals(s, unitStart, unitLength, metricLength) &&
       this.rangeEquals(s, attrStart, attrLength, metricLength + unitLength);
   }
@@ -254,21 +281,15 @@ class MetricEventsReader {
     for (let s = known.get(h) ?? null; s !== null; s = s.next) {
       if (this.isSeries(s, metricStart, metricLength, unitStart, unitLength, attrStart, attrLength)) return s;
     }
-    const src = this.src;
-    const key = new Uint8Array(metricLength + unitLength + attrLength);
-    key.set(src.subarray(metricStart, metricStart + metricLength), 0);
-    key.set(src.subarray(unitStart, unitStart + unitLength), metricLength);
-    key.set(src.subarray(attrStart, attrEnd), metricLength + unitLength);
+    // Decoded first: labelsAt may find the set is not for the fast path after all (throws).
+    const metric = this.text(metricStart, metricLength), unit = this.text(unitStart, unitLength);
+    const labels = attrLength === 0 ? {} : this.labelsAt(attrStart);
+    if (known.size >= MAX_KNOWN) forgetKnownSeries();
+    const keyStart = appendKey(this.src, [[metricStart, metricStart + metricLength], [unitStart, unitStart + unitLength], [attrStart, attrEnd]]);
     const series: KnownSeries = {
-      key, keyView: new DataView(key.buffer), metricLength, unitLength,
-      metric: this.text(metricStart, metricLength), unit: this.text(unitStart, unitLength),
-      labels: attrLength === 0 ? {} : this.labelsAt(attrStart),
+      keyStart, keyLength: metricLength + unitLength + attrLength, metricLength, unitLength, metric, unit, labels,
       batch: 0, group: 0, next: known.get(h) ?? null, follower: null,
     };
-    if (known.size >= MAX_KNOWN) {
-      known.clear();
-      lastSeries = null;
-    }
     known.set(h, series);
     return series;
   }
@@ -276,10 +297,11 @@ class MetricEventsReader {
   /** Whether `length` bytes at `start` equal the known key's bytes at `keyOffset`, compared a word at a time. */
   private rangeEquals(known: KnownSeries, start: number, length: number, keyOffset: number): boolean {
     const view = this.view;
-    const keyView = known.keyView;
+    const keyView = keyArenaView;
+    const at = known.keyStart + keyOffset;
     let i = 0;
-    for (; i + 4 <= length; i += 4) if (view.getInt32(start + i) !== keyView.getInt32(keyOffset + i)) return false;
-    for (; i < length; i++) if (this.src[start + i] !== known.key[keyOffset + i]) return false;
+    for (; i + 4 <= length; i += 4) if (view.getInt32(start + i) !== keyView.getInt32(at + i)) return false;
+    for (; i < length; i++) if (this.src[start + i] !== keyArena[at + i]) return false;
     return true;
   }
 
@@ -537,8 +559,9 @@ function isStringHeader(b: number): boolean {
   return (b & 0xe0) === 0xa0 || b === 0xd9 || b === 0xda || b === 0xdb;
 }
 
-/** For tests: forget the label sets seen so far. */
+/** Forgets the label sets seen so far (for tests, and when MAX_KNOWN are known). */
 export function forgetKnownSeries(): void {
   known.clear();
   lastSeries = null;
+  keyArenaUsed = 0;
 }
