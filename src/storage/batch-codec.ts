@@ -57,11 +57,21 @@ type WireSeries = SeriesEntry & { traceIds?: (string | null)[]; spanIds?: (strin
 const packr = new Packr({ useRecords: true, moreTypes: true });
 const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
 
-export function encodeBatch(batch: IngestBatch): Uint8Array {
+/**
+ * The batch's bytes. With `headroom`, that many bytes come first, left for the caller (a WAL
+ * entry's LSN); series-only batches are then encoded into a buffer of exactly that size, which
+ * the result is whole (a decode thread transfers it as it is).
+ */
+export function encodeBatch(batch: IngestBatch, headroom = 0): Uint8Array {
   const columns = batch.columns;
-  if (columns && batch.series.length === 0 && batch.events.length === 0) return encodeSeriesColumns(batch.ttlSeconds, columns);
+  if (columns && batch.series.length === 0 && batch.events.length === 0) return encodeSeriesColumns(batch.ttlSeconds, columns, headroom);
   const whole = columns ? { ...batch, series: allSeriesEntries(batch), columns: undefined } : batch;
-  return whole.events.length === 0 ? encodeBinary(whole) : encodeMsgpack(whole);
+  if (whole.events.length === 0) return encodeBinary(whole, headroom);
+  const encoded = encodeMsgpack(whole);
+  if (headroom === 0) return encoded;
+  const out = new Uint8Array(headroom + encoded.length);
+  out.set(encoded, headroom);
+  return out;
 }
 
 export function decodeBatch(bytes: Uint8Array): IngestBatch {
@@ -81,10 +91,8 @@ const headers = new WeakMap<Record<string, string>, CachedHeader>();
 /** Decoded headers by their bytes. */
 const headerCache = new HeaderCache();
 
-function encodeBinary(batch: IngestBatch): Uint8Array {
+function encodeBinary(batch: IngestBatch, headroom: number): Uint8Array {
   const series = batch.series;
-  let bytes = 24;
-  for (const s of series) bytes += 64 + s.timestamps.length * (s.ids ? 24 : 16);
   const dictionaries: string[][] = [];
   const dictionaryIndex = new Map<string[], number>();
   for (const s of series) {
@@ -93,7 +101,13 @@ function encodeBinary(batch: IngestBatch): Uint8Array {
       dictionaries.push(s.ids.dictionary);
     }
   }
-  const w = startBinary(new ByteWriter(bytes), batch.ttlSeconds, dictionaries, series.length);
+  // The exact size: no growing (a copy each time) and no copy into an entry of its own after.
+  let size = headroom + 18 + dictionaries.length * 4 + series.length * 12;
+  for (const d of dictionaries) for (const id of d) size += 4 + Buffer.byteLength(id, 'utf8');
+  for (const s of series) size += headerBytes(s).length + s.timestamps.length * (s.ids ? 24 : 16);
+  const w = new ByteWriter(size);
+  w.skip(headroom);
+  startBinary(w, batch.ttlSeconds, dictionaries, series.length);
   for (const s of series) writeSeries(w, s, s.timestamps.length, s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
   w.column(series, (s) => s.timestamps);
   w.column(series, (s) => s.values);

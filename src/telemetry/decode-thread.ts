@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { encodeBatch, encodeSeriesColumns } from '../storage/batch-codec.ts';
 import { countSamples } from '../storage/events.ts';
-import { LSN_BYTES, walEntryOf } from '../storage/wal-entry.ts';
+import { LSN_BYTES } from '../storage/wal-entry.ts';
 import { decodeGeneral } from './msgpack-ingest.ts';
 import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
 import { nameThread } from '../storage/thread-priority.ts';
@@ -38,15 +38,14 @@ port.on('message', (job: DecodeJob) => {
 /**
  * The body's batch as a WAL entry but its LSN (the first LSN_BYTES bytes, left for the main
  * thread to fill in), in a buffer of its own to transfer; null when it holds nothing.
- * Metric-event batches go from the grouper's columns straight into that buffer; other
- * batches are encoded (into the encoders' reused buffers) and copied.
+ * Every batch is encoded straight into that buffer (series-only ones at their exact size).
  */
 function walEntry(job: DecodeJob): Uint8Array | null {
   const fast = job.format === 'msgpack' ? fastMetricEventsColumns(job.bytes, job.defaultTtlSeconds) : null;
   if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES);
   const batch = decodeGeneral(job.bytes, job.format, job.defaultTtlSeconds);
   if (countSamples(batch) === 0) return null;
-  return walEntryOf(encodeBatch(batch));
+  return encodeBatch(batch, LSN_BYTES);
 }
 
 // Loaded (through tsx, which takes a while): the pool may send bodies now.

@@ -86,6 +86,20 @@ describe('batch codec', () => {
     }), { numRuns: 400 });
   });
 
+  it('with headroom: leaves that many bytes first, then the same encoding, in a buffer of exactly that size', () => {
+    fc.assert(fc.property(fc.oneof(batch, seriesBatch), fc.integer({ min: 0, max: 16 }), (b, headroom) => {
+      const plain = encodeBatch(b);
+      const roomy = encodeBatch(b, headroom);
+      expect(Buffer.from(roomy.subarray(headroom)).equals(Buffer.from(plain))).toBe(true);
+      // A buffer of its own (what a decode thread transfers): always with headroom, and for a
+      // series-only batch without (a batch with events, msgpack, is a view of the packer's buffer).
+      if (headroom > 0 || b.events.length === 0) {
+        expect(roomy.byteOffset).toBe(0);
+        expect(roomy.buffer.byteLength).toBe(roomy.byteLength);
+      }
+    }), { numRuns: 300 });
+  });
+
   it('lays series-only batches out in binary, one dictionary shared by the entries that share it', () => {
     const dictionary = ['trace-a', 'span-1', 'span-2'];
     const labels = { host: 'h1' };
