@@ -6,13 +6,13 @@
  *
  *   node --import tsx bench/ingest.bench.ts [--quick] [--clients 4] [--runs 3] [--scenario NAME ...]
  *
- * Each server first takes a warm-up of the same traffic under other metric names (two rounds
- * of samples per series, 1.2 M samples: 40% of the bodies, then the count query over them),
- * so that what is timed is a running server, not one compiling its hot paths (V8 compiles
- * each decode thread's code on its own): two rounds are enough for strata to seal a head and
- * flush it to Parquet during the warm-up too (one round compiled the seal and the Parquet
- * writer during the timed run: about 1 CPU-second of a 4-second series run). Then it is
- * timed once it has settled (idle again).
+ * Each server first takes an untimed run of the same traffic under other metric names (as
+ * many samples as the timed run, then the count query over them), so that what is timed is
+ * a running server, not one still compiling its hot paths: V8 compiles a function once it
+ * has run enough, each decode thread is an isolate that compiles its own code, and many
+ * functions run once per body (80 bodies in the series run). With a warm-up of one round
+ * of samples (20%), about a quarter of a timed series run's CPU samples were TurboFan
+ * compiling (perf); with 40% still as much. Then it is timed once it has settled (idle again).
  *
  * Workload (bench/ingest/workload.ts): 4,000 series × 750 samples = 3 M samples, one per
  * second, 10 metric names, host/region/instance labels. Bodies are encoded before timing;
@@ -100,7 +100,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const scenarios = new Set(options.scenarios?.length ? options.scenarios : SCENARIOS);
   const shape = options.quick ? QUICK : FULL;
   const workload = new Workload(shape);
-  const warmup = new Workload({ ...shape, samplesPerSeries: 2 * shape.samplesPerRound }, Date.now(), WARMUP_PREFIX);
+  const warmup = new Workload(shape, Date.now(), WARMUP_PREFIX);
   const spans = options.quick ? QUICK_SPANS : SPANS;
   const vm = victoriaMetricsAvailable();
   if (!vm) console.error(`ingest bench: skipping VictoriaMetrics: ${VICTORIA_METRICS_BIN} not found (apt-get install victoria-metrics)`);
