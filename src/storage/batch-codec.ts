@@ -200,6 +200,7 @@ function readHeader(r: ByteReader): SeriesHeader {
 
 function decodeBinary(bytes: Uint8Array): IngestBatch {
   const r = new ByteReader(bytes, 'batch codec');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   r.u8();
   const version = r.u8();
   if (version !== FORMAT_BINARY) throw new Error(`batch codec: unknown format version ${version}`);
@@ -218,7 +219,7 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
   for (let k = 0; k < count; k++) {
     const headerLength = r.u32();
     const headerStart = r.skip(headerLength);
-    let header = headerCache.lookup(bytes, headerStart, headerLength);
+    let header = headerCache.lookup(bytes, view, headerStart, headerLength);
     if (header === undefined) {
       const headerBytes = bytes.subarray(headerStart, headerStart + headerLength);
       header = readHeader(new ByteReader(headerBytes, `batch codec: series ${k} header`));

@@ -5,6 +5,7 @@
  * object lets the series registry find the series by identity (series.ts), and the WAL
  * encoder reuse its encoded header (batch-codec.ts), so the objects must not be mutated.
  */
+import { KeyArena } from './key-arena.ts';
 
 export interface SeriesHeader {
   metric: string;
@@ -13,7 +14,9 @@ export interface SeriesHeader {
 }
 
 interface Entry {
-  key: Uint8Array;
+  /** Where the header's bytes are in the cache's KeyArena, and how many. */
+  keyAt: number;
+  keyLength: number;
   header: SeriesHeader;
   next: Entry | null;
   /** The entry looked up right after this one last time. */
@@ -25,6 +28,7 @@ const MAX_ENTRIES = 200_000;
 
 export class HeaderCache {
   private readonly entries = new Map<number, Entry>();
+  private readonly keys = new KeyArena();
   /** The entry found by the last lookup. */
   private last: Entry | null = null;
 
@@ -33,15 +37,15 @@ export class HeaderCache {
    * Senders repeat their series in the same order batch after batch, so the header that
    * followed the last one found last time is tried first: one compare, no hash.
    */
-  lookup(src: Uint8Array, start: number, length: number): SeriesHeader | undefined {
+  lookup(src: Uint8Array, srcView: DataView, start: number, length: number): SeriesHeader | undefined {
     const last = this.last;
     const guess = last === null ? null : last.follower;
-    if (guess !== null && sameBytes(guess.key, src, start, length)) {
+    if (guess !== null && this.sameBytes(guess, src, srcView, start, length)) {
       this.last = guess;
       return guess.header;
     }
     for (let e = this.entries.get(smallKey(hashBytes(0x811c9dc5 ^ length, src, start, start + length))) ?? null; e !== null; e = e.next) {
-      if (sameBytes(e.key, src, start, length)) {
+      if (this.sameBytes(e, src, srcView, start, length)) {
         if (last !== null) last.follower = e;
         this.last = e;
         return e.header;
@@ -53,14 +57,20 @@ export class HeaderCache {
   remember(bytes: Uint8Array, header: SeriesHeader): void {
     if (this.entries.size >= MAX_ENTRIES) {
       this.entries.clear();
+      this.keys.clear();
       this.last = null;
     }
     const h = smallKey(hashBytes(0x811c9dc5 ^ bytes.length, bytes, 0, bytes.length));
-    // A copy (a Buffer's slice() would be a view, keeping a whole WAL file alive).
-    const entry: Entry = { key: new Uint8Array(bytes), header, next: this.entries.get(h) ?? null, follower: null };
+    // Copied into the arena (a view would keep a whole WAL file alive).
+    const keyAt = this.keys.append(bytes, 0, bytes.length);
+    const entry: Entry = { keyAt, keyLength: bytes.length, header, next: this.entries.get(h) ?? null, follower: null };
     this.entries.set(h, entry);
     if (this.last !== null) this.last.follower = entry;
     this.last = entry;
+  }
+
+  private sameBytes(e: Entry, src: Uint8Array, srcView: DataView, start: number, length: number): boolean {
+    return e.keyLength === length && this.keys.equals(e.keyAt, src, srcView, start, length);
   }
 }
 
@@ -83,8 +93,3 @@ export function smallKey(h: number): number {
   return (h ^ (h >>> 30)) & 0x3fffffff;
 }
 
-function sameBytes(key: Uint8Array, src: Uint8Array, start: number, length: number): boolean {
-  if (key.length !== length) return false;
-  for (let i = 0; i < length; i++) if (key[i] !== src[start + i]) return false;
-  return true;
-}

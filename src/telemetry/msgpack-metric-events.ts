@@ -14,6 +14,7 @@
  */
 import type { IngestBatch } from '../storage/events.ts';
 import { hashBytes, smallKey } from '../storage/header-cache.ts';
+import { KeyArena } from '../storage/key-arena.ts';
 import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import { SeriesGrouper } from './series-grouper.ts';
@@ -70,7 +71,7 @@ interface LastId {
 
 /** A label set seen before, by the bytes of its metric, unit and attributes. */
 interface KnownSeries {
-  /** Where its key (the bytes of metric, unit and attributes, end to end) is in the key arena, and its length. */
+  /** Where its key (the bytes of metric, unit and attributes, end to end) is in `keys`, and its length. */
   keyStart: number;
   keyLength: number;
   metricLength: number;
@@ -92,32 +93,8 @@ const MAX_KNOWN = 200_000;
 /** The series of the last event read (for the follower guess). */
 let lastSeries: KnownSeries | null = null;
 let batchCounter = 0;
-/**
- * Every known series' key, end to end in the order the series were first seen, which is the
- * order senders repeat them in: checking the expected series reads memory next to the last
- * one's (a key of its own per series, scattered over the heap, missed the cache once per event
- * in the server, where other threads share it).
- */
-let keyArena = new Uint8Array(1 << 16);
-let keyArenaView = new DataView(keyArena.buffer);
-let keyArenaUsed = 0;
-
-function appendKey(src: Uint8Array, ranges: readonly [number, number][]): number {
-  let length = 0;
-  for (const [start, end] of ranges) length += end - start;
-  if (keyArenaUsed + length > keyArena.length) {
-    const grown = new Uint8Array(Math.max(keyArena.length * 2, keyArenaUsed + length));
-    grown.set(keyArena.subarray(0, keyArenaUsed));
-    keyArena = grown;
-    keyArenaView = new DataView(grown.buffer);
-  }
-  const keyStart = keyArenaUsed;
-  for (const [start, end] of ranges) {
-    keyArena.set(src.subarray(start, end), keyArenaUsed);
-    keyArenaUsed += end - start;
-  }
-  return keyStart;
-}
+/** Every known series' key (key-arena.ts), in the order the series were first seen. */
+const keys = new KeyArena();
 
 /** The batch, or null when the body is not one the fast path is sure of. */
 export function fastMetricEventsBatch(bytes: Uint8Array, defaultTtlSeconds: number): IngestBatch | null {
@@ -285,7 +262,9 @@ class MetricEventsReader {
     const metric = this.text(metricStart, metricLength), unit = this.text(unitStart, unitLength);
     const labels = attrLength === 0 ? {} : this.labelsAt(attrStart);
     if (known.size >= MAX_KNOWN) forgetKnownSeries();
-    const keyStart = appendKey(this.src, [[metricStart, metricStart + metricLength], [unitStart, unitStart + unitLength], [attrStart, attrEnd]]);
+    const keyStart = keys.append(this.src, metricStart, metricStart + metricLength);
+    keys.append(this.src, unitStart, unitStart + unitLength);
+    keys.append(this.src, attrStart, attrEnd);
     const series: KnownSeries = {
       keyStart, keyLength: metricLength + unitLength + attrLength, metricLength, unitLength, metric, unit, labels,
       batch: 0, group: 0, next: known.get(h) ?? null, follower: null,
@@ -294,15 +273,9 @@ class MetricEventsReader {
     return series;
   }
 
-  /** Whether `length` bytes at `start` equal the known key's bytes at `keyOffset`, compared a word at a time. */
+  /** Whether `length` bytes at `start` equal the known key's bytes at `keyOffset`. */
   private rangeEquals(known: KnownSeries, start: number, length: number, keyOffset: number): boolean {
-    const view = this.view;
-    const keyView = keyArenaView;
-    const at = known.keyStart + keyOffset;
-    let i = 0;
-    for (; i + 4 <= length; i += 4) if (view.getInt32(start + i) !== keyView.getInt32(at + i)) return false;
-    for (; i < length; i++) if (this.src[start + i] !== keyArena[at + i]) return false;
-    return true;
+    return keys.equals(known.keyStart + keyOffset, this.src, this.view, start, length);
   }
 
   // ---- attributes ----
@@ -563,5 +536,5 @@ function isStringHeader(b: number): boolean {
 export function forgetKnownSeries(): void {
   known.clear();
   lastSeries = null;
-  keyArenaUsed = 0;
+  keys.clear();
 }
