@@ -69,6 +69,7 @@ interface Route {
   errorFormat: ErrorFormat;
   bodyLimits: BodyLimits;
   beforeBody?: RouteOptions['beforeBody'];
+  bodyBuffers?: RouteOptions['bodyBuffers'];
   /** The `route` label of the request metrics. */
   metricLabel: string;
 }
@@ -116,6 +117,7 @@ class UwsServer implements Server {
         timeoutMs: this.options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
       },
       beforeBody: options.beforeBody,
+      bodyBuffers: options.bodyBuffers,
       metricLabel: `${method} ${pattern}`,
     };
     this.table.push(route);
@@ -249,7 +251,7 @@ class UwsServer implements Server {
         route.beforeBody(snapshot.headers, declaredLength);
         exchange.closeConnection = false;
       }
-      const body = await readBody(exchange, declaredLength, route.bodyLimits);
+      const body = await readBody(exchange, declaredLength, route.bodyLimits, route.bodyBuffers);
       response = await route.handler(new IncomingRequest(snapshot, body));
     } catch (error) {
       if (error instanceof RequestAbortedError) return;

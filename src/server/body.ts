@@ -1,6 +1,16 @@
 import { ApiError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 
+/**
+ * Room a route offers for its bodies (e.g. shared memory a decode thread reads): `take` gives
+ * a view of exactly `length` bytes or null (then a fresh buffer is used); a body that is not
+ * handed on whole (the read failed, or it came out shorter) goes back through `release`.
+ */
+export interface BodyBuffers {
+  take(length: number): Uint8Array | null;
+  release(bytes: Uint8Array): void;
+}
+
 export interface BodyLimits {
   maxBytes: number;
   /** A body still incomplete after this long is answered 408 (slow-loris protection). */
@@ -38,14 +48,15 @@ export function bodyLimitError(maxBytes: number): ApiError {
  * Resolves to null for an empty body. On 413/408 the rest of the body is never read, so the
  * connection is marked to close after the response.
  */
-export function readBody(exchange: Exchange, declaredLength: number | null, limits: BodyLimits): Promise<Uint8Array | null> {
+export function readBody(exchange: Exchange, declaredLength: number | null, limits: BodyLimits, buffers?: BodyBuffers): Promise<Uint8Array | null> {
   if (declaredLength === 0) return Promise.resolve(null);
   if (declaredLength !== null && declaredLength > limits.maxBytes) {
     exchange.closeConnection = true;
     return Promise.reject(bodyLimitError(limits.maxBytes));
   }
   return new Promise((resolve, reject) => {
-    const sized = declaredLength === null ? null : new Uint8Array(declaredLength);
+    const offered = declaredLength === null ? null : buffers?.take(declaredLength) ?? null;
+    const sized = offered ?? (declaredLength === null ? null : new Uint8Array(declaredLength));
     const chunks: Uint8Array[] = [];
     let received = 0;
     let settled = false;
@@ -54,6 +65,7 @@ export function readBody(exchange: Exchange, declaredLength: number | null, limi
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (offered) buffers!.release(offered);
       exchange.closeConnection = true;
       reject(error);
     };
@@ -78,8 +90,13 @@ export function readBody(exchange: Exchange, declaredLength: number | null, limi
       settled = true;
       clearTimeout(timer);
       exchange.onAbort = null;
-      if (received === 0) resolve(null);
-      else resolve(sized ? sized.subarray(0, received) : joinChunks(chunks, received));
+      if (offered && received !== offered.length) {
+        // Handed on only whole (the route knows the view it was given); a shorter body is copied out.
+        const copy = offered.slice(0, received);
+        buffers!.release(offered);
+        resolve(received === 0 ? null : copy);
+      } else if (received === 0) resolve(null);
+      else resolve(sized ? (received === sized.length ? sized : sized.subarray(0, received)) : joinChunks(chunks, received));
     });
   });
 }

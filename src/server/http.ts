@@ -2,6 +2,7 @@
  * The shapes route handlers see: a request snapshot (safe to use after any await, unlike uWS's
  * request object) and a response value that the server serialises and writes.
  */
+import type { BodyBuffers } from './body.ts';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type Method = (typeof METHODS)[number];
@@ -65,6 +66,8 @@ export interface RouteOptions {
    * ingest is overloaded).
    */
   beforeBody?: (headers: Readonly<Record<string, string>>, declaredLength: number | null) => void;
+  /** Where a body of known length is read into instead of a fresh buffer, when it offers room (body.ts). */
+  bodyBuffers?: BodyBuffers;
 }
 
 export function isRawResponse(response: RouteResponse): response is RawResponse {

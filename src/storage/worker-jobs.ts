@@ -20,6 +20,8 @@ export class WorkerJobs<Reply extends { id: number }> {
     private readonly url: URL,
     private readonly name: string,
     private readonly hooks: { onMessage?: (message: unknown, worker: Worker) => boolean; onCrash?: (error: Error) => void } = {},
+    /** Given to every worker started (shared memory stays shared). */
+    private readonly workerData?: unknown,
   ) {}
 
   get size(): number {
@@ -42,7 +44,7 @@ export class WorkerJobs<Reply extends { id: number }> {
   }
 
   start(): Worker {
-    const worker = new Worker(this.url);
+    const worker = new Worker(this.url, { workerData: this.workerData });
     worker.on('message', (message: Reply) => {
       if (!this.hooks.onMessage?.(message, worker)) this.settle(message);
     });

@@ -18,12 +18,23 @@ import type { IngestBatch } from '../storage/events.ts';
 import { log } from '../log.ts';
 import { ApiError } from './errors.ts';
 import { decodeIngestBatch, type IngestFormat } from './msgpack-ingest.ts';
+import { BodySlots } from './body-slots.ts';
+import type { BodyBuffers } from '../server/body.ts';
 
+/** A body to decode: its bytes, or where they are in the shared body slots (`slot` >= 0, `length` bytes). */
 export interface DecodeJob {
   id: number;
-  bytes: Uint8Array;
+  bytes: Uint8Array | null;
+  slot: number;
+  length: number;
   format: IngestFormat;
   defaultTtlSeconds: number;
+}
+
+/** What every decode thread is started with. */
+export interface DecodeThreadData {
+  slots: SharedArrayBuffer | null;
+  slotBytes: number;
 }
 
 export type DecodeReply =
@@ -38,6 +49,12 @@ export interface DecodePoolOptions {
 
 /** Below this a body decodes in well under a millisecond: not worth a thread hop. */
 export const DEFAULT_INLINE_BELOW_BYTES = 32 * 1024;
+/**
+ * Body slots (body-slots.ts): a 10k-event msgpack batch is ~1.6 MB; larger bodies take a
+ * buffer of their own. Four per thread: two in its queue and the ones being read.
+ */
+const SLOT_BYTES = 2 * 1024 * 1024;
+const SLOTS_PER_THREAD = 4;
 
 const WORKER_URL = new URL('./decode-thread.mjs', import.meta.url);
 const RESTART_DELAY_MS = 1000;
@@ -51,7 +68,7 @@ class DecodeThread {
   private everReady = false;
   private closed = false;
 
-  constructor() {
+  constructor(data: DecodeThreadData) {
     this.jobs = new WorkerJobs<DecodeReply>(WORKER_URL, 'ingest decode thread', {
       onMessage: (message, worker) => {
         if (message !== 'ready') return false;
@@ -59,7 +76,7 @@ class DecodeThread {
         return true;
       },
       onCrash: (error) => this.crashed(error),
-    });
+    }, data);
     this.jobs.start();
   }
 
@@ -67,7 +84,7 @@ class DecodeThread {
     return this.jobs.size;
   }
 
-  /** `job.bytes` is copied into the message (structured clone), not transferred: the caller may reuse it. */
+  /** `job.bytes` is copied into the message (structured clone), not transferred: the caller may reuse it. A slot is read in place. */
   async decode(job: DecodeJob): Promise<IngestBatch> {
     const reply = await this.jobs.run(job, []);
     if (!reply.ok) throw reply.status === 500 ? new Error(`ingest decode thread: ${reply.message}`) : new ApiError(reply.status, reply.message);
@@ -100,12 +117,25 @@ class DecodeThread {
 export class DecodePool {
   private readonly threads: DecodeThread[];
   private readonly inlineBelow: number;
+  private readonly slots: BodySlots | null;
   private nextId = 1;
 
   constructor(options: DecodePoolOptions) {
-    this.threads = Array.from({ length: Math.max(0, options.threads) }, () => new DecodeThread());
+    const threads = Math.max(0, options.threads);
+    this.slots = threads > 0 ? new BodySlots(threads * SLOTS_PER_THREAD, SLOT_BYTES) : null;
+    const data: DecodeThreadData = { slots: this.slots?.buffer ?? null, slotBytes: SLOT_BYTES };
+    this.threads = Array.from({ length: threads }, () => new DecodeThread(data));
     this.inlineBelow = options.inlineBelowBytes ?? DEFAULT_INLINE_BELOW_BYTES;
   }
+
+  /**
+   * For readBody (a route's BodyBuffers): a body slot for a body that will go to a thread,
+   * else null. Whoever gets a slot view hands it to `decode`, or gives it back with `release`.
+   */
+  readonly bodyBuffers: BodyBuffers = {
+    take: (length) => (this.slots !== null && length >= this.inlineBelow && this.leastBusy() !== null ? this.slots.take(length) : null),
+    release: (bytes) => this.slots?.release(bytes),
+  };
 
   /**
    * The validated batch of a body: inline (synchronously) or from a decode thread. `bytes`
@@ -116,12 +146,32 @@ export class DecodePool {
    */
   decode(bytes: Uint8Array | null, format: IngestFormat, defaultTtlSeconds: number): IngestBatch | Promise<IngestBatch> {
     const thread = bytes === null || bytes.byteLength < this.inlineBelow ? null : this.leastBusy();
+    const slot = bytes === null || this.slots === null ? -1 : this.slots.slotOf(bytes);
+    if (slot >= 0) return this.decodeSlot(bytes!, slot, thread, format, defaultTtlSeconds);
     if (bytes === null || thread === null) return decodeIngestBatch(bytes, format, defaultTtlSeconds);
     // A clone takes the view's whole ArrayBuffer: a view of part of a larger one is cut out
     // first (new Uint8Array(view) copies; a Buffer's slice() would not).
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const job: DecodeJob = { id: this.nextId++, bytes: whole ? bytes : new Uint8Array(bytes), format, defaultTtlSeconds };
+    const job: DecodeJob = { id: this.nextId++, bytes: whole ? bytes : new Uint8Array(bytes), slot: -1, length: bytes.byteLength, format, defaultTtlSeconds };
     return thread.decode(job);
+  }
+
+  /** A body in a slot: read there by a thread, the slot freed once it answered (or died); inline from a copy if no thread is ready now. */
+  private decodeSlot(bytes: Uint8Array, slot: number, thread: DecodeThread | null, format: IngestFormat, defaultTtlSeconds: number): IngestBatch | Promise<IngestBatch> {
+    const slots = this.slots!;
+    if (thread === null) {
+      // The decoded batch may keep views of its body: not of a slot the next body reuses.
+      const copy = new Uint8Array(bytes);
+      slots.release(bytes);
+      return decodeIngestBatch(copy, format, defaultTtlSeconds);
+    }
+    const job: DecodeJob = { id: this.nextId++, bytes: null, slot, length: bytes.byteLength, format, defaultTtlSeconds };
+    return thread.decode(job).finally(() => slots.release(bytes));
+  }
+
+  /** Gives back a body `decode` was not given after all (a slot view; anything else is ignored). */
+  release(bytes: Uint8Array | null): void {
+    this.slots?.release(bytes);
   }
 
   close(): Promise<unknown> {

@@ -5,7 +5,7 @@
  * here, they run beside the main thread, which only decodes the compact encoding (cheap:
  * label sets are recognised by their bytes) and applies it.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { encodeBatch, encodeSeriesColumns } from '../storage/batch-codec.ts';
 import { countSamples } from '../storage/events.ts';
 import { LSN_BYTES } from '../storage/wal-entry.ts';
@@ -13,9 +13,10 @@ import { decodeGeneral } from './msgpack-ingest.ts';
 import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
 import { nameThread } from '../storage/thread-priority.ts';
 import { registerExactMsgpackTimestamps } from './time.ts';
-import type { DecodeJob, DecodeReply } from './decode-pool.ts';
+import type { DecodeJob, DecodeReply, DecodeThreadData } from './decode-pool.ts';
 
 const port = parentPort!;
+const { slots, slotBytes } = workerData as DecodeThreadData;
 nameThread('strata-decode');
 // As the main thread does at start: msgpack timestamps decode exactly (to the microsecond).
 registerExactMsgpackTimestamps();
@@ -41,9 +42,11 @@ port.on('message', (job: DecodeJob) => {
  * Every batch is encoded straight into that buffer (series-only ones at their exact size).
  */
 function walEntry(job: DecodeJob): Uint8Array | null {
-  const fast = job.format === 'msgpack' ? fastMetricEventsColumns(job.bytes, job.defaultTtlSeconds) : null;
+  // A slot is read in place; everything kept from it (labels, keys, the entry) is copied out.
+  const bytes = job.bytes ?? new Uint8Array(slots!, job.slot * slotBytes, job.length);
+  const fast = job.format === 'msgpack' ? fastMetricEventsColumns(bytes, job.defaultTtlSeconds) : null;
   if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES);
-  const batch = decodeGeneral(job.bytes, job.format, job.defaultTtlSeconds);
+  const batch = decodeGeneral(bytes, job.format, job.defaultTtlSeconds);
   if (countSamples(batch) === 0) return null;
   return encodeBatch(batch, LSN_BYTES);
 }

@@ -127,6 +127,33 @@ describe('DecodePool', () => {
     expect(samples(await pool.decode(seriesBody(), 'msgpack', TTL))).toHaveLength(8000);
   }, 40_000);
 
+  it('decodes a body read into a shared slot (bodyBuffers) as it decodes the same bytes elsewhere, and frees the slot', async () => {
+    const slots = (pool as unknown as { slots: { inUse: number; count: number } }).slots;
+    for (const [body, format] of [[eventsBody(3000), 'msgpack'], [seriesBody(), 'msgpack'], [new TextEncoder().encode(JSON.stringify({ events: (unpack(eventsBody(500)) as { events: unknown[] }).events.map((e) => ({ ...(e as object), timestamp: BASE_MS })) })), 'json']] as const) {
+      const inSlot = pool.bodyBuffers.take(body.length)!;
+      expect(inSlot.buffer).toBeInstanceOf(SharedArrayBuffer);
+      inSlot.set(body);
+      expect(slots.inUse).toBe(1);
+      const batch = await pool.decode(inSlot, format, TTL);
+      expect(samples(batch)).toEqual(samples(decodeIngestBatch(body, format, TTL)));
+      expect(slots.inUse).toBe(0);
+      // Released once more (the route's finally): nothing happens.
+      pool.release(inSlot);
+      expect(slots.inUse).toBe(0);
+    }
+    // A bad body in a slot: the 400, and the slot freed.
+    const bad = pool.bodyBuffers.take(2000)!;
+    bad.fill(0xc1);
+    await expect(pool.decode(bad, 'msgpack', TTL)).rejects.toMatchObject({ status: 400 });
+    expect(slots.inUse).toBe(0);
+    // Small bodies get no slot (they decode inline); every slot taken, the next body gets none.
+    expect(pool.bodyBuffers.take(100)).toBeNull();
+    pool.release(null);
+    const taken = Array.from({ length: slots.count }, () => pool.bodyBuffers.take(4096));
+    expect(pool.bodyBuffers.take(4096)).toBeNull();
+    for (const t of taken) pool.release(t);
+  });
+
   it('decodes small bodies inline, and everything inline with no threads', async () => {
     expect(pool.decode(eventsBody(1), 'msgpack', TTL)).not.toBeInstanceOf(Promise);
     const none = new DecodePool({ threads: 0, inlineBelowBytes: 0 });

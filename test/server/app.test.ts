@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/server/errors.ts';
 import { ok, prometheusErrorFormat, type RouteRequest } from '../../src/server/http.ts';
 import { queryAndFormParams } from '../../src/server/request.ts';
+import { BodySlots } from '../../src/telemetry/body-slots.ts';
 import { delay, parseRawResponse, rawExchange, sendAndVanish, startTestServer, type TestServer } from './helpers.ts';
 
 const LIMIT = 1024;
@@ -20,6 +21,9 @@ function echo(request: RouteRequest) {
 
 describe('createServer', () => {
   let t: TestServer;
+  /** Room the /slotted route reads bodies into (a route's BodyBuffers). */
+  const slots = new BodySlots(2, 512);
+  const bodyBuffers = { take: (n: number) => slots.take(n), release: (b: Uint8Array) => slots.release(b) };
   let handlerCalls = 0;
   let slowStarted: () => void = () => {};
 
@@ -34,6 +38,13 @@ describe('createServer', () => {
       });
       server.route('POST', '/json', (request) => ok({ decoded: request.json() ?? 'no body' }));
       server.route('POST', '/form', (request) => ok(Object.fromEntries(queryAndFormParams(request))));
+      server.route('POST', '/slotted', (request) => {
+        const body = request.body;
+        const inSlot = body !== undefined && body !== null && slots.slotOf(body) >= 0;
+        const text = body ? Buffer.from(body).toString() : '';
+        if (body) slots.release(body);
+        return ok({ inSlot, text });
+      }, { bodyBuffers });
       server.route('POST', '/big', (request) => ok({ bytes: request.body?.byteLength ?? 0 }), { bodyLimitBytes: 4 * LIMIT });
       server.route('GET', '/boom', () => { throw new Error('secret at /etc/internal/path'); });
       server.route('GET', '/not-found', () => { throw new ApiError(404, 'trace not found: abc'); });
@@ -188,6 +199,22 @@ describe('createServer', () => {
       const response = parseRawResponse(raw);
       expect(response.status).toBe(408);
       expect(response.body).toEqual({ error: { detail: 'request body not complete within 0.3 seconds' } });
+    });
+
+    it('reads a body into the room its route offers, and takes the room back when the body never completes', async () => {
+      const response = await fetch(`${t.url}/slotted`, { method: 'POST', body: 'hello slot' });
+      expect(await response.json()).toEqual({ inSlot: true, text: 'hello slot' });
+      expect(slots.inUse).toBe(0);
+      // Too big for a slot: a buffer of its own.
+      const big = await fetch(`${t.url}/slotted`, { method: 'POST', body: 'y'.repeat(LIMIT) });
+      expect(slots.inUse).toBe(0);
+      expect(await big.json()).toEqual({ inSlot: false, text: 'y'.repeat(LIMIT) });
+      // 408 and a vanished client: the slot is released, not leaked.
+      const raw = await rawExchange(t.port, 'POST /slotted HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
+      expect(parseRawResponse(raw).status).toBe(408);
+      await sendAndVanish(t.port, 'POST /slotted HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\nabc', 50);
+      await delay(50);
+      expect(slots.inUse).toBe(0);
     });
 
     it('survives a client vanishing mid-body and keeps serving', async () => {

@@ -1,0 +1,49 @@
+/**
+ * Fixed slots of one SharedArrayBuffer that large ingest bodies are read into and decode
+ * threads read from (decode-pool.ts). A body read into a fresh buffer, then copied into the
+ * thread's message, cost the main thread an ArrayBuffer per request, and every ArrayBuffer
+ * counts towards V8's external-memory trigger for a full GC of the main heap, the largest one:
+ * in a metric-events run most of the main thread's full GCs were started that way. The
+ * shared buffer is allocated once and handed to each thread once; a job names its slot.
+ *
+ * A slot is claimed by `take`, which hands out a view, and freed by `release` of that same
+ * view: release is idempotent, and a view already released frees nothing, so a slot
+ * re-claimed by another body is never freed by mistake.
+ */
+export class BodySlots {
+  readonly buffer: SharedArrayBuffer;
+  private readonly free: number[] = [];
+  private readonly claimed = new Map<Uint8Array, number>();
+
+  constructor(readonly count: number, readonly slotBytes: number) {
+    this.buffer = new SharedArrayBuffer(count * slotBytes);
+    for (let i = count - 1; i >= 0; i--) this.free.push(i);
+  }
+
+  /** A view of `length` bytes of a free slot, now claimed; null when none is free or the body is larger than a slot. */
+  take(length: number): Uint8Array | null {
+    if (length > this.slotBytes || length === 0) return null;
+    const slot = this.free.pop();
+    if (slot === undefined) return null;
+    const view = new Uint8Array(this.buffer, slot * this.slotBytes, length);
+    this.claimed.set(view, slot);
+    return view;
+  }
+
+  /** The slot a claimed view holds, or -1 for any other array (or a view already released). */
+  slotOf(view: Uint8Array): number {
+    return this.claimed.get(view) ?? -1;
+  }
+
+  release(view: Uint8Array | null): void {
+    if (view === null) return;
+    const slot = this.claimed.get(view);
+    if (slot === undefined) return;
+    this.claimed.delete(view);
+    this.free.push(slot);
+  }
+
+  get inUse(): number {
+    return this.claimed.size;
+  }
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { BodySlots } from '../../src/telemetry/body-slots.ts';
+
+describe('BodySlots', () => {
+  it('hands out views of free slots of one shared buffer and takes them back once', () => {
+    const slots = new BodySlots(2, 64);
+    const a = slots.take(10)!, b = slots.take(64)!;
+    expect(a.buffer).toBe(slots.buffer);
+    expect([a.length, b.length]).toEqual([10, 64]);
+    expect(Math.abs(a.byteOffset - b.byteOffset)).toBe(64);
+    expect(slots.take(1)).toBeNull(); // all claimed
+    expect([slots.slotOf(a), slots.slotOf(b)].sort()).toEqual([0, 1]);
+    expect(slots.slotOf(new Uint8Array(slots.buffer, a.byteOffset, 10))).toBe(-1); // only the view handed out counts
+
+    slots.release(a);
+    expect(slots.inUse).toBe(1);
+    const c = slots.take(5)!;
+    expect(c.byteOffset).toBe(a.byteOffset); // a's slot, claimed again
+    slots.release(a); // a stale view: frees nothing
+    expect(slots.inUse).toBe(2);
+    expect(slots.slotOf(c)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('has no slot for a body larger than a slot, or an empty one', () => {
+    const slots = new BodySlots(1, 64);
+    expect(slots.take(65)).toBeNull();
+    expect(slots.take(0)).toBeNull();
+    expect(slots.inUse).toBe(0);
+  });
+});
