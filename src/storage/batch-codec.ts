@@ -60,13 +60,14 @@ const unpackr = new Unpackr({ useRecords: true, moreTypes: true });
 /**
  * The batch's bytes. With `headroom`, that many bytes come first, left for the caller (a WAL
  * entry's LSN); series-only batches are then encoded into a buffer of exactly that size, which
- * the result is whole (a decode thread transfers it as it is).
+ * the result is whole (a decode thread transfers it as it is) — or into the front of `into`
+ * when it has room (a body slot's entry region, body-slots.ts).
  */
-export function encodeBatch(batch: IngestBatch, headroom = 0): Uint8Array {
+export function encodeBatch(batch: IngestBatch, headroom = 0, into?: Uint8Array): Uint8Array {
   const columns = batch.columns;
-  if (columns && batch.series.length === 0 && batch.events.length === 0) return encodeSeriesColumns(batch.ttlSeconds, columns, headroom);
+  if (columns && batch.series.length === 0 && batch.events.length === 0) return encodeSeriesColumns(batch.ttlSeconds, columns, headroom, into);
   const whole = columns ? { ...batch, series: allSeriesEntries(batch), columns: undefined } : batch;
-  if (whole.events.length === 0) return encodeBinary(whole, headroom);
+  if (whole.events.length === 0) return encodeBinary(whole, headroom, into);
   const encoded = encodeMsgpack(whole);
   if (headroom === 0) return encoded;
   const out = new Uint8Array(headroom + encoded.length);
@@ -91,7 +92,7 @@ const headers = new WeakMap<Record<string, string>, CachedHeader>();
 /** Decoded headers by their bytes. */
 const headerCache = new HeaderCache();
 
-function encodeBinary(batch: IngestBatch, headroom: number): Uint8Array {
+function encodeBinary(batch: IngestBatch, headroom: number, into?: Uint8Array): Uint8Array {
   const series = batch.series;
   const dictionaries: string[][] = [];
   const dictionaryIndex = new Map<string[], number>();
@@ -105,7 +106,7 @@ function encodeBinary(batch: IngestBatch, headroom: number): Uint8Array {
   let size = headroom + 18 + dictionaries.length * 4 + series.length * 12;
   for (const d of dictionaries) for (const id of d) size += 4 + Buffer.byteLength(id, 'utf8');
   for (const s of series) size += headerBytes(s).length + s.timestamps.length * (s.ids ? 24 : 16);
-  const w = new ByteWriter(size);
+  const w = writerOf(size, into);
   w.skip(headroom);
   startBinary(w, batch.ttlSeconds, dictionaries, series.length);
   for (const s of series) writeSeries(w, s, s.timestamps.length, s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
@@ -120,13 +121,13 @@ function encodeBinary(batch: IngestBatch, headroom: number): Uint8Array {
  * A series-only batch given as columns (the metric-event grouper's): the same bytes as
  * encodeBatch of its entries, with one copy per column.
  */
-export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headroom = 0): Uint8Array {
+export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headroom = 0, into?: Uint8Array): Uint8Array {
   const rows = c.timestamps.length;
   // The exact size, so that the result is its buffer whole (a decode thread transfers it as it is).
   let size = headroom + 18 + (c.ids ? 4 : 0) + c.series.length * 12 + rows * (c.ids ? 24 : 16);
   if (c.ids) for (const id of c.ids.dictionary) size += 4 + Buffer.byteLength(id, 'utf8');
   for (let k = 0; k < c.series.length; k++) size += headerBytes(c.series[k]!).length;
-  const w = new ByteWriter(size);
+  const w = writerOf(size, into);
   w.skip(headroom);
   startBinary(w, ttlSeconds, c.ids ? [c.ids.dictionary] : [], c.series.length);
   for (let k = 0; k < c.series.length; k++) writeSeries(w, c.series[k]!, c.start[k + 1]! - c.start[k]!, c.ids ? 1 : 0);
@@ -137,6 +138,11 @@ export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headro
     w.typed(c.ids.span);
   }
   return w.result();
+}
+
+/** A writer for exactly `size` bytes: into the front of `into` when they fit there, else a buffer of that size. */
+function writerOf(size: number, into: Uint8Array | undefined): ByteWriter {
+  return into !== undefined && size <= into.length ? new ByteWriter(0, into.subarray(0, size)) : new ByteWriter(size);
 }
 
 function startBinary(w: ByteWriter, ttlSeconds: number, dictionaries: readonly string[][], seriesCount: number): ByteWriter {

@@ -13,9 +13,10 @@ export class ByteWriter {
   private view: DataView;
   pos = 0;
 
-  constructor(capacity = 4096) {
-    this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
+  /** A fresh buffer of `capacity` bytes, or `into` (written from its start; past its end the writer grows into a buffer of its own). */
+  constructor(capacity = 4096, into?: Uint8Array) {
+    this.buf = into ?? new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** Room for `n` more bytes. */

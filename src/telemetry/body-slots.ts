@@ -5,6 +5,8 @@
  * counts towards V8's external-memory trigger for a full GC of the main heap, the largest one:
  * in a metric-events run most of the main thread's full GCs were started that way. The
  * shared buffer is allocated once and handed to each thread once; a job names its slot.
+ * Behind each body is room for what the thread makes of it (its WAL entry), which the main
+ * thread writes to the WAL and applies from there: no ArrayBuffer for that either.
  *
  * A slot is claimed by `take`, which hands out a view, and freed by `release` of that same
  * view: release is idempotent, and a view already released frees nothing, so a slot
@@ -15,17 +17,22 @@ export class BodySlots {
   private readonly free: number[] = [];
   private readonly claimed = new Map<Uint8Array, number>();
 
-  constructor(readonly count: number, readonly slotBytes: number) {
-    this.buffer = new SharedArrayBuffer(count * slotBytes);
+  constructor(readonly count: number, readonly bodyBytes: number, readonly entryBytes = 0) {
+    this.buffer = new SharedArrayBuffer(count * (bodyBytes + entryBytes));
     for (let i = count - 1; i >= 0; i--) this.free.push(i);
+  }
+
+  /** Where slot `slot` begins; its body region comes first, its entry region right after. */
+  static offsetOf(slot: number, bodyBytes: number, entryBytes: number): number {
+    return slot * (bodyBytes + entryBytes);
   }
 
   /** A view of `length` bytes of a free slot, now claimed; null when none is free or the body is larger than a slot. */
   take(length: number): Uint8Array | null {
-    if (length > this.slotBytes || length === 0) return null;
+    if (length > this.bodyBytes || length === 0) return null;
     const slot = this.free.pop();
     if (slot === undefined) return null;
-    const view = new Uint8Array(this.buffer, slot * this.slotBytes, length);
+    const view = new Uint8Array(this.buffer, BodySlots.offsetOf(slot, this.bodyBytes, this.entryBytes), length);
     this.claimed.set(view, slot);
     return view;
   }
@@ -33,6 +40,12 @@ export class BodySlots {
   /** The slot a claimed view holds, or -1 for any other array (or a view already released). */
   slotOf(view: Uint8Array): number {
     return this.claimed.get(view) ?? -1;
+  }
+
+  /** The first `length` bytes of a slot's entry region (what its thread wrote there). */
+  entry(slot: number, length: number): Uint8Array {
+    if (length > this.entryBytes) throw new RangeError(`entry of ${length} bytes in a ${this.entryBytes}-byte region`);
+    return new Uint8Array(this.buffer, BodySlots.offsetOf(slot, this.bodyBytes, this.entryBytes) + this.bodyBytes, length);
   }
 
   release(view: Uint8Array | null): void {

@@ -31,14 +31,19 @@ export interface DecodeJob {
   defaultTtlSeconds: number;
 }
 
-/** What every decode thread is started with. */
+/** What every decode thread is started with: the body slots (body-slots.ts) and their layout. */
 export interface DecodeThreadData {
   slots: SharedArrayBuffer | null;
-  slotBytes: number;
+  bodyBytes: number;
+  entryBytes: number;
 }
 
+/**
+ * `entry`: the WAL entry in a buffer of its own, or null with `entryLength` > 0 when it was
+ * written into the job's slot (its entry region), or null and 0 for an empty batch.
+ */
 export type DecodeReply =
-  | { id: number; ok: true; entry: Uint8Array | null }
+  | { id: number; ok: true; entry: Uint8Array | null; entryLength: number }
   | { id: number; ok: false; status: number; message: string };
 
 export interface DecodePoolOptions {
@@ -50,10 +55,12 @@ export interface DecodePoolOptions {
 /** Below this a body decodes in well under a millisecond: not worth a thread hop. */
 export const DEFAULT_INLINE_BELOW_BYTES = 32 * 1024;
 /**
- * Body slots (body-slots.ts): a 10k-event msgpack batch is ~1.6 MB; larger bodies take a
- * buffer of their own. Four per thread: two in its queue and the ones being read.
+ * Body slots (body-slots.ts): a 10k-event msgpack batch is ~1.6 MB and its WAL entry ~0.6 MB;
+ * larger ones take buffers of their own. A slot is held until its batch is in the WAL and
+ * applied: four per thread cover its queue, the bodies being read and those being written.
  */
-const SLOT_BYTES = 2 * 1024 * 1024;
+const SLOT_BODY_BYTES = 2 * 1024 * 1024;
+const SLOT_ENTRY_BYTES = 1024 * 1024;
 const SLOTS_PER_THREAD = 4;
 
 const WORKER_URL = new URL('./decode-thread.mjs', import.meta.url);
@@ -84,13 +91,17 @@ class DecodeThread {
     return this.jobs.size;
   }
 
-  /** `job.bytes` is copied into the message (structured clone), not transferred: the caller may reuse it. A slot is read in place. */
-  async decode(job: DecodeJob): Promise<IngestBatch> {
+  /**
+   * `job.bytes` is copied into the message (structured clone), not transferred: the caller may
+   * reuse it. A slot is read in place, and the entry may come back in it (`slots`).
+   */
+  async decode(job: DecodeJob, slots: BodySlots | null): Promise<IngestBatch> {
     const reply = await this.jobs.run(job, []);
     if (!reply.ok) throw reply.status === 500 ? new Error(`ingest decode thread: ${reply.message}`) : new ApiError(reply.status, reply.message);
-    if (reply.entry === null) return EMPTY;
-    const batch = decodeBatch(reply.entry.subarray(LSN_BYTES));
-    batch.walEntry = reply.entry;
+    const entry = reply.entry ?? (reply.entryLength > 0 ? slots!.entry(job.slot, reply.entryLength) : null);
+    if (entry === null) return EMPTY;
+    const batch = decodeBatch(entry.subarray(LSN_BYTES));
+    batch.walEntry = entry;
     return batch;
   }
 
@@ -122,15 +133,16 @@ export class DecodePool {
 
   constructor(options: DecodePoolOptions) {
     const threads = Math.max(0, options.threads);
-    this.slots = threads > 0 ? new BodySlots(threads * SLOTS_PER_THREAD, SLOT_BYTES) : null;
-    const data: DecodeThreadData = { slots: this.slots?.buffer ?? null, slotBytes: SLOT_BYTES };
+    this.slots = threads > 0 ? new BodySlots(threads * SLOTS_PER_THREAD, SLOT_BODY_BYTES, SLOT_ENTRY_BYTES) : null;
+    const data: DecodeThreadData = { slots: this.slots?.buffer ?? null, bodyBytes: SLOT_BODY_BYTES, entryBytes: SLOT_ENTRY_BYTES };
     this.threads = Array.from({ length: threads }, () => new DecodeThread(data));
     this.inlineBelow = options.inlineBelowBytes ?? DEFAULT_INLINE_BELOW_BYTES;
   }
 
   /**
    * For readBody (a route's BodyBuffers): a body slot for a body that will go to a thread,
-   * else null. Whoever gets a slot view hands it to `decode`, or gives it back with `release`.
+   * else null. Whoever gets a slot view hands it to `decode` and, once the batch is in the WAL
+   * and applied (its entry may be in the slot), gives it back with `release`.
    */
   readonly bodyBuffers: BodyBuffers = {
     take: (length) => (this.slots !== null && length >= this.inlineBelow && this.leastBusy() !== null ? this.slots.take(length) : null),
@@ -153,10 +165,14 @@ export class DecodePool {
     // first (new Uint8Array(view) copies; a Buffer's slice() would not).
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const job: DecodeJob = { id: this.nextId++, bytes: whole ? bytes : new Uint8Array(bytes), slot: -1, length: bytes.byteLength, format, defaultTtlSeconds };
-    return thread.decode(job);
+    return thread.decode(job, null);
   }
 
-  /** A body in a slot: read there by a thread, the slot freed once it answered (or died); inline from a copy if no thread is ready now. */
+  /**
+   * A body in a slot: read there by a thread, which may write the batch's WAL entry behind it,
+   * so the slot stays claimed until the caller releases it (ingest-routes.ts, once the batch
+   * is applied), but for a refused body, freed at once; inline from a copy if no thread is ready now.
+   */
   private decodeSlot(bytes: Uint8Array, slot: number, thread: DecodeThread | null, format: IngestFormat, defaultTtlSeconds: number): IngestBatch | Promise<IngestBatch> {
     const slots = this.slots!;
     if (thread === null) {
@@ -166,7 +182,10 @@ export class DecodePool {
       return decodeIngestBatch(copy, format, defaultTtlSeconds);
     }
     const job: DecodeJob = { id: this.nextId++, bytes: null, slot, length: bytes.byteLength, format, defaultTtlSeconds };
-    return thread.decode(job).finally(() => slots.release(bytes));
+    return thread.decode(job, slots).catch((error: unknown) => {
+      slots.release(bytes);
+      throw error;
+    });
   }
 
   /** Gives back a body `decode` was not given after all (a slot view; anything else is ignored). */

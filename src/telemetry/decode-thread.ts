@@ -6,6 +6,7 @@
  * label sets are recognised by their bytes) and applies it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { BodySlots } from './body-slots.ts';
 import { encodeBatch, encodeSeriesColumns } from '../storage/batch-codec.ts';
 import { countSamples } from '../storage/events.ts';
 import { LSN_BYTES } from '../storage/wal-entry.ts';
@@ -16,7 +17,7 @@ import { registerExactMsgpackTimestamps } from './time.ts';
 import type { DecodeJob, DecodeReply, DecodeThreadData } from './decode-pool.ts';
 
 const port = parentPort!;
-const { slots, slotBytes } = workerData as DecodeThreadData;
+const { slots, bodyBytes, entryBytes } = workerData as DecodeThreadData;
 nameThread('strata-decode');
 // As the main thread does at start: msgpack timestamps decode exactly (to the microsecond).
 registerExactMsgpackTimestamps();
@@ -25,9 +26,14 @@ port.on('message', (job: DecodeJob) => {
   let reply: DecodeReply;
   let transfer: ArrayBuffer[] = [];
   try {
-    const entry = walEntry(job);
-    reply = { id: job.id, ok: true, entry };
-    if (entry) transfer = [entry.buffer as ArrayBuffer];
+    const region = job.slot >= 0 ? new Uint8Array(slots!, BodySlots.offsetOf(job.slot, bodyBytes, entryBytes) + bodyBytes, entryBytes) : undefined;
+    const entry = walEntry(job, region);
+    if (entry !== null && entry.buffer === slots) {
+      reply = { id: job.id, ok: true, entry: null, entryLength: entry.length };
+    } else {
+      reply = { id: job.id, ok: true, entry, entryLength: 0 };
+      if (entry) transfer = [entry.buffer as ArrayBuffer];
+    }
   } catch (error) {
     const e = error as { status?: unknown; detail?: unknown; message?: unknown };
     reply = typeof e.status === 'number' && typeof e.detail === 'string'
@@ -38,17 +44,18 @@ port.on('message', (job: DecodeJob) => {
 });
 /**
  * The body's batch as a WAL entry but its LSN (the first LSN_BYTES bytes, left for the main
- * thread to fill in), in a buffer of its own to transfer; null when it holds nothing.
- * Every batch is encoded straight into that buffer (series-only ones at their exact size).
+ * thread to fill in); null when it holds nothing. Written into `region` (the job's slot) when
+ * it fits there, else into a buffer of its own to transfer (series-only batches at their
+ * exact size).
  */
-function walEntry(job: DecodeJob): Uint8Array | null {
+function walEntry(job: DecodeJob, region: Uint8Array | undefined): Uint8Array | null {
   // A slot is read in place; everything kept from it (labels, keys, the entry) is copied out.
-  const bytes = job.bytes ?? new Uint8Array(slots!, job.slot * slotBytes, job.length);
+  const bytes = job.bytes ?? new Uint8Array(slots!, BodySlots.offsetOf(job.slot, bodyBytes, entryBytes), job.length);
   const fast = job.format === 'msgpack' ? fastMetricEventsColumns(bytes, job.defaultTtlSeconds) : null;
-  if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES);
+  if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES, region);
   const batch = decodeGeneral(bytes, job.format, job.defaultTtlSeconds);
   if (countSamples(batch) === 0) return null;
-  return encodeBatch(batch, LSN_BYTES);
+  return encodeBatch(batch, LSN_BYTES, region);
 }
 
 // Loaded (through tsx, which takes a while): the pool may send bodies now.

@@ -21,6 +21,16 @@ describe('BodySlots', () => {
     expect(slots.slotOf(c)).toBeGreaterThanOrEqual(0);
   });
 
+  it('gives each slot an entry region right behind its body region', () => {
+    const slots = new BodySlots(2, 64, 32);
+    const a = slots.take(64)!, b = slots.take(1)!;
+    const slotA = slots.slotOf(a), slotB = slots.slotOf(b);
+    expect(slots.entry(slotA, 32).byteOffset).toBe(a.byteOffset + 64);
+    expect(slots.entry(slotB, 5).byteOffset).toBe(b.byteOffset + 64);
+    expect(BodySlots.offsetOf(slotB, 64, 32)).toBe(b.byteOffset);
+    expect(() => slots.entry(slotA, 33)).toThrow(RangeError);
+  });
+
   it('has no slot for a body larger than a slot, or an empty one', () => {
     const slots = new BodySlots(1, 64);
     expect(slots.take(65)).toBeNull();
