@@ -17,10 +17,11 @@
  *   numbers go as msgpack numbers, so an attribute's -0 comes back as 0, as it does from the
  *   JSON the span and log tables keep attributes in.
  *
- * Format 2, little-endian:
- *   0xc1 (a byte msgpack never uses, so no format-1 message starts with it) | u8 2 |
+ * Format 3, little-endian:
+ *   0xc1 (a byte msgpack never uses, so no format-1 message starts with it) | u8 3 |
  *   f64 ttl | u32 dictionaries | per dictionary: u32 count, count × string |
  *   u32 series | per series: u32 header bytes | header | u32 n | u32 dictionary index + 1 (0 = no ids) |
+ *   0-7 zero bytes, so that the columns start at a multiple of 8 from the message's start |
  *   the columns, each the series' runs back to back in series order: f64 timestamps | f64 values |
  *     u32 trace codes | u32 span codes (these two of the series with ids only)
  *   header: string metric | string unit (absent = empty) | u8 unit given | u32 labels | labels × (string name, string value)
@@ -28,6 +29,10 @@
  * again is one hash and compare, and its metric, unit and labels object are the same as last
  * time — which also lets the series registry find it by object.
  *   string: u32 byte length | UTF-8 bytes
+ * Format 2 (WAL records written before) is format 3 without the padding, and still decodes.
+ * The padding lets the decoder read the columns in place wherever the message itself lies at
+ * a multiple of 8 (a decode thread's entry, LSN_BYTES into its buffer or a body slot): views,
+ * no copy — a copy out of shared memory (a body slot) goes a byte at a time.
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { ByteReader, ByteWriter } from './bytes.ts';
@@ -37,7 +42,9 @@ import { sampleIdsFromStrings } from './sample-ids.ts';
 import { allSeriesEntries, type SeriesColumns } from './series-columns.ts';
 
 const FORMAT_MSGPACK = 1;
-const FORMAT_BINARY = 2;
+const FORMAT_BINARY = 3;
+/** Format 2: the same without the padding before the columns. */
+const FORMAT_BINARY_UNPADDED = 2;
 const BINARY_MAGIC = 0xc1;
 
 interface WireBatch {
@@ -103,13 +110,17 @@ function encodeBinary(batch: IngestBatch, headroom: number, into?: Uint8Array): 
     }
   }
   // The exact size: no growing (a copy each time) and no copy into an entry of its own after.
-  let size = headroom + 18 + dictionaries.length * 4 + series.length * 12;
-  for (const d of dictionaries) for (const id of d) size += 4 + Buffer.byteLength(id, 'utf8');
-  for (const s of series) size += headerBytes(s).length + s.timestamps.length * (s.ids ? 24 : 16);
-  const w = writerOf(size, into);
+  let table = 18 + dictionaries.length * 4 + series.length * 12, columns = 0;
+  for (const d of dictionaries) for (const id of d) table += 4 + Buffer.byteLength(id, 'utf8');
+  for (const s of series) {
+    table += headerBytes(s).length;
+    columns += s.timestamps.length * (s.ids ? 24 : 16);
+  }
+  const w = writerOf(headroom + table + columnPadding(table) + columns, into);
   w.skip(headroom);
   startBinary(w, batch.ttlSeconds, dictionaries, series.length);
   for (const s of series) writeSeries(w, s, s.timestamps.length, s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
+  w.zeros(columnPadding(table));
   w.column(series, (s) => s.timestamps);
   w.column(series, (s) => s.values);
   w.column(series, (s) => s.ids?.trace);
@@ -124,13 +135,14 @@ function encodeBinary(batch: IngestBatch, headroom: number, into?: Uint8Array): 
 export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headroom = 0, into?: Uint8Array): Uint8Array {
   const rows = c.timestamps.length;
   // The exact size, so that the result is its buffer whole (a decode thread transfers it as it is).
-  let size = headroom + 18 + (c.ids ? 4 : 0) + c.series.length * 12 + rows * (c.ids ? 24 : 16);
-  if (c.ids) for (const id of c.ids.dictionary) size += 4 + Buffer.byteLength(id, 'utf8');
-  for (let k = 0; k < c.series.length; k++) size += headerBytes(c.series[k]!).length;
-  const w = writerOf(size, into);
+  let table = 18 + (c.ids ? 4 : 0) + c.series.length * 12;
+  if (c.ids) for (const id of c.ids.dictionary) table += 4 + Buffer.byteLength(id, 'utf8');
+  for (let k = 0; k < c.series.length; k++) table += headerBytes(c.series[k]!).length;
+  const w = writerOf(headroom + table + columnPadding(table) + rows * (c.ids ? 24 : 16), into);
   w.skip(headroom);
   startBinary(w, ttlSeconds, c.ids ? [c.ids.dictionary] : [], c.series.length);
   for (let k = 0; k < c.series.length; k++) writeSeries(w, c.series[k]!, c.start[k + 1]! - c.start[k]!, c.ids ? 1 : 0);
+  w.zeros(columnPadding(table));
   w.typed(c.timestamps);
   w.typed(c.values);
   if (c.ids) {
@@ -138,6 +150,11 @@ export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headro
     w.typed(c.ids.span);
   }
   return w.result();
+}
+
+/** Zero bytes after a series table of `tableBytes`, to put the columns at a multiple of 8. */
+function columnPadding(tableBytes: number): number {
+  return (8 - (tableBytes % 8)) % 8;
 }
 
 /** A writer for exactly `size` bytes: into the front of `into` when they fit there, else a buffer of that size. */
@@ -209,7 +226,7 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   r.u8();
   const version = r.u8();
-  if (version !== FORMAT_BINARY) throw new Error(`batch codec: unknown format version ${version}`);
+  if (version !== FORMAT_BINARY && version !== FORMAT_BINARY_UNPADDED) throw new Error(`batch codec: unknown format version ${version}`);
   const ttlSeconds = r.f64();
   const dictionaries: string[][] = new Array(r.u32());
   for (let d = 0; d < dictionaries.length; d++) {
@@ -243,8 +260,12 @@ function decodeBinary(bytes: Uint8Array): IngestBatch {
   }
   start[count] = samples;
   // One array per column for the whole batch, no object per series: the store applies runs by offset.
-  const timestamps = r.f64s(samples), values = r.f64s(samples);
-  const trace = r.u32s(idSamples), span = r.u32s(idSamples);
+  if (version === FORMAT_BINARY) {
+    for (let pad = columnPadding(r.pos); pad > 0; pad--) if (r.u8() !== 0) throw new Error('batch codec: non-zero padding before the columns');
+  }
+  // In place when aligned (views of the message: the caller keeps the message while it uses the batch).
+  const timestamps = r.f64sInPlace(samples), values = r.f64sInPlace(samples);
+  const trace = r.u32sInPlace(idSamples), span = r.u32sInPlace(idSamples);
   if (!r.done) throw new Error(`batch codec: ${bytes.length - r.pos} bytes after the last column`);
   const ids = idSamples === 0 ? undefined : rowIds(dictionaries, start, withIds, trace, span);
   return { ttlSeconds, events: [], series: [], columns: { series, start, timestamps, values, ids } };

@@ -6,6 +6,8 @@
  */
 
 const UTF8_ENCODER = new TextEncoder();
+/** Typed-array views read the platform's byte order; the formats here are little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
 
 export class ByteWriter {
@@ -41,7 +43,14 @@ export class ByteWriter {
     this.pos += 4;
   }
 
-  /** `n` zero bytes (room the caller fills in later). */
+  /** `n` bytes of zero (the buffer may be reused memory: they are written). */
+  zeros(n: number): void {
+    this.reserve(n);
+    this.buf.fill(0, this.pos, this.pos + n);
+    this.pos += n;
+  }
+
+  /** `n` bytes left as they are (room the caller fills in later). */
   skip(n: number): void {
     this.reserve(n);
     this.pos += n;
@@ -162,5 +171,21 @@ export class ByteReader {
     const out = new Uint32Array(n);
     new Uint8Array(out.buffer).set(b);
     return out;
+  }
+
+  /** `n` float64s as a view of the source where they are aligned (8), else copied. */
+  f64sInPlace(n: number): Float64Array {
+    const at = this.src.byteOffset + this.pos;
+    if (!LITTLE_ENDIAN || at % 8 !== 0) return this.f64s(n);
+    this.need(n * 8);
+    return new Float64Array(this.src.buffer, at, n);
+  }
+
+  /** `n` uint32s as a view of the source where they are aligned (4), else copied. */
+  u32sInPlace(n: number): Uint32Array {
+    const at = this.src.byteOffset + this.pos;
+    if (!LITTLE_ENDIAN || at % 4 !== 0) return this.u32s(n);
+    this.need(n * 4);
+    return new Uint32Array(this.src.buffer, at, n);
   }
 }

@@ -158,13 +158,34 @@ describe('batch codec', () => {
     expect(decodeBatch(messages[2]).events[0]).toMatchObject({ ts: 2, value: 2 });
   });
 
-  it('encodes typed-array views by their own bytes and decodes into arrays it owns', () => {
+  it('encodes typed-array views by their own bytes, and decodes columns in place where the message is aligned', () => {
     const big = new Float64Array([9, 1, 2, 3, 9]);
     const b: IngestBatch = { ttlSeconds: 1, events: [], series: [{ metric: 'm', labels: {}, timestamps: big.subarray(1, 4), values: big.subarray(1, 4) }] };
     const bytes = encodeBatch(b);
     const back = decodeBatch(bytes);
     expect(Array.from(back.series[0].timestamps)).toEqual([1, 2, 3]);
-    expect(back.series[0].values.buffer).not.toBe(bytes.buffer);
+    // Aligned (the message at the start of its buffer): views of the message, no copy.
+    expect(back.series[0].values.buffer).toBe(bytes.buffer);
+    // At an odd offset: copied into arrays of their own, the same values.
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const copied = decodeBatch(shifted.subarray(1));
+    expect(copied.series[0].values.buffer).not.toBe(shifted.buffer);
+    expect(Array.from(copied.series[0].values)).toEqual([1, 2, 3]);
+  });
+
+  it('decodes format 2 series records (written before the padding) as before', () => {
+    // magic, version 2, f64 ttl 60, no dictionaries, one series: header ('m', unit 'ms', {host: 'a'}), 2 rows, no ids; then the columns unpadded.
+    const str = (t: string) => { const u = Buffer.from(t); const n = Buffer.alloc(4); n.writeUInt32LE(u.length); return Buffer.concat([n, u]); };
+    const u32 = (v: number) => { const n = Buffer.alloc(4); n.writeUInt32LE(v); return n; };
+    const f64 = (...v: number[]) => Buffer.from(Float64Array.from(v).buffer);
+    const header = Buffer.concat([str('m'), str('ms'), Buffer.of(1), u32(1), str('host'), str('a')]);
+    const v2 = Buffer.concat([Buffer.of(0xc1, 2), f64(60), u32(0), u32(1), u32(header.length), header, u32(2), u32(0), f64(1000, 2000), f64(0.5, -0)]);
+    const back = decodeBatch(new Uint8Array(v2));
+    expect(back.ttlSeconds).toBe(60);
+    expect(back.series).toHaveLength(1);
+    expect({ ...back.series[0], timestamps: Array.from(back.series[0].timestamps), values: Array.from(back.series[0].values, bits) })
+      .toEqual({ metric: 'm', unit: 'ms', labels: { host: 'a' }, timestamps: [1000, 2000], values: [bits(0.5), bits(-0)] });
   });
 
   it('keeps -0, NaN and infinities in metric values', () => {
