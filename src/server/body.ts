@@ -1,5 +1,6 @@
 import { ApiError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
+import { copyIntoShared } from '../storage/bytes.ts';
 
 /**
  * Room a route offers for its bodies (e.g. shared memory a decode thread reads): `take` gives
@@ -81,7 +82,8 @@ export function readBody(exchange: Exchange, declaredLength: number | null, limi
       if (received + bytes.byteLength > limits.maxBytes) return fail(bodyLimitError(limits.maxBytes));
       if (sized) {
         if (received + bytes.byteLength > sized.byteLength) return fail(new ApiError(400, 'request body longer than its Content-Length'));
-        sized.set(bytes, received);
+        if (offered) copyIntoShared(offered, bytes, received);
+        else sized.set(bytes, received);
       } else if (bytes.byteLength > 0) {
         chunks.push(bytes.slice());
       }

@@ -189,3 +189,22 @@ export class ByteReader {
     return new Uint32Array(this.src.buffer, at, n);
   }
 }
+
+/**
+ * `target.set(source, at)` for a target in shared memory, at memcpy speed. V8 copies into a
+ * SharedArrayBuffer with relaxed atomic words, and a byte at a time when the source and
+ * target addresses differ mod 8 (~1.5 GB/s against ~25 for memcpy here): a chunk is first put
+ * at the target's alignment in a plain scratch buffer (a memcpy), then copied across in words.
+ */
+let scratch = new Uint8Array(64 * 1024 + 8);
+
+export function copyIntoShared(target: Uint8Array, source: Uint8Array, at: number): void {
+  const shift = (target.byteOffset + at) & 7;
+  if (((source.byteOffset - shift) & 7) === 0) {
+    target.set(source, at);
+    return;
+  }
+  if (scratch.length < source.length + 8) scratch = new Uint8Array(Math.max(source.length + 8, scratch.length * 2));
+  scratch.set(source, shift);
+  target.set(scratch.subarray(shift, shift + source.length), at);
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { copyIntoShared } from '../../src/storage/bytes.ts';
 import { BodySlots } from '../../src/telemetry/body-slots.ts';
 
 describe('BodySlots', () => {
@@ -36,5 +37,22 @@ describe('BodySlots', () => {
     expect(slots.take(65)).toBeNull();
     expect(slots.take(0)).toBeNull();
     expect(slots.inUse).toBe(0);
+  });
+});
+
+describe('copyIntoShared', () => {
+  it('copies like set() at every source and target alignment', () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(300));
+    const source = Uint8Array.from({ length: 120 }, (_, i) => (i * 7 + 3) & 0xff);
+    for (let srcOffset = 0; srcOffset < 8; srcOffset++) {
+      for (let at = 0; at < 9; at++) {
+        shared.fill(0);
+        const part = source.subarray(srcOffset, srcOffset + 100);
+        copyIntoShared(shared.subarray(5), part, at);
+        expect(Array.from(shared.subarray(5 + at, 5 + at + 100))).toEqual(Array.from(part));
+        expect(shared[5 + at - 1] ?? 0).toBe(0);
+        expect(shared[5 + at + 100]).toBe(0);
+      }
+    }
   });
 });
