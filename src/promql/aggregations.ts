@@ -5,7 +5,7 @@ import { GoHeap } from './go-heap.ts';
 import { FAST_PATHS } from './fast-paths.ts';
 import { compareStrings, dropMetricName, labelsKey, METRIC_NAME, setLabel, type Labels } from './labels.ts';
 import { forEachRangeLoop, RANGE_LOOPS, type FusedSum } from './range-loops.ts';
-import { fetchInstantSeries, fetchRangeSeries, instantSamples, instantSamplesInto, type CellSink } from './selectors.ts';
+import { fetchInstantSeries, fetchRangeSeries, instantSamples, instantSamplesInto, TIMES_ONLY_LOOPS, type CellSink } from './selectors.ts';
 import type { SampleSource } from './source.ts';
 import { quantile } from './quantile.ts';
 import { SeriesCollector, StepCursor, type Grid, type StepSeries, type StepSeriesBuilder, type Value } from './vector.ts';
@@ -194,7 +194,7 @@ class SeriesMajorAccumulator {
 export function evalRangeAggregation(e: AggregateExpr, call: Call, ms: MatrixSelector, source: SampleSource, grid: Grid): StepSeries[] | null {
   if (!FAST_PATHS.fusedAggregation || !FAST_PATHS.rangeLoops || !SERIES_MAJOR_OPS.has(e.op) || e.param || call.args.length !== 1) return null;
   if (!(call.func in RANGE_LOOPS)) return null;
-  const fetched = fetchRangeSeries(source, ms, grid);
+  const fetched = fetchRangeSeries(source, ms, grid, TIMES_ONLY_LOOPS.has(call.func));
   const plan = fusedGroups(e, fetched, call.func === 'last_over_time', grid);
   if (!plan) return null;
   const params = { firstEnd: grid.startMs - ms.selector.offsetMs, stepMs: grid.stepMs, numSteps: grid.numSteps, rangeMs: ms.rangeMs };

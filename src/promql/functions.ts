@@ -8,7 +8,7 @@ import { evalRangeLoops, RANGE_LOOPS } from './range-loops.ts';
 import { FAST_PATHS } from './fast-paths.ts';
 import { StepArena } from './step-arena.ts';
 import { absentLabels, labelJoin, labelReplace, onesAt } from './label-functions.ts';
-import { fetchRangeSeries, selectInstantVector } from './selectors.ts';
+import { fetchRangeSeries, selectInstantVector, TIMES_ONLY_LOOPS } from './selectors.ts';
 import type { SampleSource } from './source.ts';
 import { assertDistinctLabelSets, stepTime, type Grid, type StepSeries, type Value } from './vector.ts';
 
@@ -181,7 +181,7 @@ function rangeFunctionSeries(call: Call, matrixArg: number, ctx: CallContext, fn
   const arena = new StepArena();
   const loop = scalarArgs.length === 0 && FAST_PATHS.rangeLoops ? RANGE_LOOPS[call.func] : undefined;
   if (loop) {
-    const fetched = fetchRangeSeries(ctx.source, ms, grid);
+    const fetched = fetchRangeSeries(ctx.source, ms, grid, TIMES_ONLY_LOOPS.has(call.func));
     const params = { firstEnd: stepTime(grid, 0) - offset, stepMs: grid.stepMs, numSteps: grid.numSteps, rangeMs: ms.rangeMs };
     const results = evalRangeLoops(call.func, fetched.map((s) => ({ t: s.timestamps, v: s.values })), params, arena);
     for (let i = 0; i < fetched.length; i++) {

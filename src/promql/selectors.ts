@@ -17,10 +17,10 @@ export interface FetchedSeries {
  * Reads a selector's series once for the whole query window, ordered by label set as a
  * TSDB block returns them (the order topk/bottomk ties and instant results depend on).
  */
-function fetchSeries(source: SampleSource, sel: VectorSelector, minMs: number, maxMs: number): FetchedSeries[] {
+function fetchSeries(source: SampleSource, sel: VectorSelector, minMs: number, maxMs: number, timesOnly = false): FetchedSeries[] {
   const out: FetchedSeries[] = [];
   const records: Record<string, string>[] = [];
-  for (const s of source.select(sel.matchers, minMs, maxMs)) {
+  for (const s of source.select(sel.matchers, minMs, maxMs, timesOnly)) {
     if (s.timestamps.length === 0) continue;
     let form = labelForms.get(s.labels);
     if (form === undefined) {
@@ -173,12 +173,18 @@ export function instantSamplesInto(ts: Float64Array, values: Float64Array, first
   return n;
 }
 
-/** The data a range selector needs for every step of the grid, fetched in one read. */
-export function fetchRangeSeries(source: SampleSource, ms: MatrixSelector, grid: Grid): FetchedSeries[] {
+/**
+ * The data a range selector needs for every step of the grid, fetched in one read; for a
+ * function that reads times only (`timesOnly`, count_over_time) the values may be empty.
+ */
+export function fetchRangeSeries(source: SampleSource, ms: MatrixSelector, grid: Grid, timesOnly = false): FetchedSeries[] {
   const lastEnd = stepTime(grid, grid.numSteps - 1) - ms.selector.offsetMs;
   const firstStart = stepTime(grid, 0) - ms.selector.offsetMs - ms.rangeMs;
-  return fetchSeries(source, ms.selector, firstStart, lastEnd);
+  return fetchSeries(source, ms.selector, firstStart, lastEnd, timesOnly);
 }
+
+/** Range loops that read sample times only: their selections may leave the values out. */
+export const TIMES_ONLY_LOOPS: ReadonlySet<string> = new Set(['count_over_time']);
 
 /** A range selector evaluated at one time: the raw samples in [t - offset - range, t - offset]. */
 export function selectMatrix(source: SampleSource, ms: MatrixSelector, timeMs: number): RangeSeries[] {

@@ -9,8 +9,12 @@ export interface SeriesData {
 
 /** The only way the PromQL engine reads data; the store implements it, tests use ArraySource. */
 export interface SampleSource {
-  /** Series matching all matchers with their samples in [minMs, maxMs] (both inclusive), time-ordered. */
-  select(matchers: Matcher[], minMs: number, maxMs: number): SeriesData[];
+  /**
+   * Series matching all matchers with their samples in [minMs, maxMs] (both inclusive),
+   * time-ordered. `timesOnly`: the caller reads no values (count_over_time), and a source may
+   * leave them out (an empty `values`) to read less.
+   */
+  select(matchers: Matcher[], minMs: number, maxMs: number, timesOnly?: boolean): SeriesData[];
 }
 
 /**

@@ -112,7 +112,7 @@ export class StoreSource implements SampleSource {
   }
 
   /** Series matching every matcher (sanitised names) with their samples in [minMs, maxMs]. */
-  select(matchers: Matcher[], minMs: number, maxMs: number): SeriesData[] {
+  select(matchers: Matcher[], minMs: number, maxMs: number, timesOnly = false): SeriesData[] {
     const { ids, postFilter } = this.selectIds(matchers);
     if (ids.length === 0) return [];
     const views: SeriesView[] = [];
@@ -125,7 +125,8 @@ export class StoreSource implements SampleSource {
       selected.push(ids[i]);
       if (view.changed) anyChanged = true;
     }
-    const out = this.readSamples(selected, views, minMs, maxMs);
+    // Merging equal label sets picks values by time: it needs them.
+    const out = this.readSamples(selected, views, minMs, maxMs, timesOnly && !anyChanged);
     return anyChanged ? mergeEqualLabelSets(out, views) : out;
   }
 
@@ -330,8 +331,8 @@ export class StoreSource implements SampleSource {
 
   // ---- samples ----
 
-  /** Reads the samples of `ids` in [minMs, maxMs]; series without any are left out. */
-  private readSamples(ids: number[], views: SeriesView[], minMs: number, maxMs: number): (SeriesData & { view: SeriesView; id: number })[] {
+  /** Reads the samples of `ids` in [minMs, maxMs]; series without any are left out. `timesOnly`: values empty, not copied. */
+  private readSamples(ids: number[], views: SeriesView[], minMs: number, maxMs: number, timesOnly: boolean): (SeriesData & { view: SeriesView; id: number })[] {
     const { minUs, maxUs } = microsRange(minMs, maxMs);
     const msViews = this.segmentMillis();
     // Pass 1: the slices of every series (arrays, start, end); those read in place need no room.
@@ -349,7 +350,7 @@ export class StoreSource implements SampleSource {
     }
     firstSlice[ids.length] = slices.length;
     const allTs = new Float64Array(copied);
-    const allValues = new Float64Array(copied);
+    const allValues = timesOnly ? NO_VALUES : new Float64Array(copied);
     // Pass 2: views into the segments' millisecond times where a series is one slice of a
     // segment; else a copy (µs -> ms), checking order, fixing the rare unordered or duplicated series.
     const out: (SeriesData & { view: SeriesView; id: number })[] = [];
@@ -363,7 +364,7 @@ export class StoreSource implements SampleSource {
         if (ms) {
           const start = slices.start[first];
           const end = slices.end[first];
-          out.push({ labels: views[i].labels, timestamps: ms.subarray(start, end), values: slices.values[first].subarray(start, end), view: views[i], id: ids[i] });
+          out.push({ labels: views[i].labels, timestamps: ms.subarray(start, end), values: timesOnly ? NO_VALUES : slices.values[first].subarray(start, end), view: views[i], id: ids[i] });
           continue;
         }
       }
@@ -384,12 +385,12 @@ export class StoreSource implements SampleSource {
           }
           prev = t;
           allTs[offset] = t;
-          allValues[offset] = values[r];
+          if (!timesOnly) allValues[offset] = values[r];
           offset++;
         }
       }
       let timestamps: Float64Array = allTs.subarray(from, offset);
-      let values: Float64Array = allValues.subarray(from, offset);
+      let values: Float64Array = timesOnly ? NO_VALUES : allValues.subarray(from, offset);
       if (!ordered || duplicates) [timestamps, values] = sortKeepingLast(timestamps, values, ordered);
       out.push({ labels: views[i].labels, timestamps, values, view: views[i], id: ids[i] });
     }
@@ -543,6 +544,10 @@ const sliceScratch = new SliceList();
  * Time order with one sample per timestamp: a stable sort (when needed), then of equal
  * timestamps the last, i.e. the last written (visit order is write order).
  */
+/** What a times-only read hands out as a series' values. */
+const NO_VALUES = new Float64Array(0);
+
+/** (`values` may be NO_VALUES: then only the times are put in order.) */
 function sortKeepingLast(ts: Float64Array, values: Float64Array, ordered: boolean): [Float64Array, Float64Array] {
   const n = ts.length;
   let order: Int32Array | null = null;
@@ -551,21 +556,22 @@ function sortKeepingLast(ts: Float64Array, values: Float64Array, ordered: boolea
     idx.sort((a, b) => ts[a] - ts[b] || a - b);
     order = Int32Array.from(idx);
   }
+  const withValues = values.length > 0;
   const outTs = new Float64Array(n);
-  const outValues = new Float64Array(n);
+  const outValues = withValues ? new Float64Array(n) : NO_VALUES;
   let m = 0;
   for (let k = 0; k < n; k++) {
     const i = order ? order[k] : k;
     const t = ts[i];
     if (m > 0 && outTs[m - 1] === t) {
-      outValues[m - 1] = values[i];
+      if (withValues) outValues[m - 1] = values[i];
       continue;
     }
     outTs[m] = t;
-    outValues[m] = values[i];
+    if (withValues) outValues[m] = values[i];
     m++;
   }
-  return [outTs.subarray(0, m), outValues.subarray(0, m)];
+  return [outTs.subarray(0, m), withValues ? outValues.subarray(0, m) : NO_VALUES];
 }
 
 /** The sanitised label record of raw sorted labels, with the collision policy. */

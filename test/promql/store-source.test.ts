@@ -89,6 +89,36 @@ describe('StoreSource', () => {
     expect([...s.values]).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('reads times only when asked (count_over_time): the same times, no values, repeats and disorder fixed', () => {
+    const store = storeWith();
+    const base = ms(T0);
+    add(store, 'g', {}, [base + 3000, base + 4000], [3, 4]);
+    store.sealAll();
+    add(store, 'g', {}, [base + 1000, base + 4000], [1, 40]);
+    store.sealAll();
+    add(store, 'g', {}, [base + 2000, base + 3000], [2, 30]);
+    add(store, 'h', { k: 'h' }, [base + 1000, base + 2000], [5, 6]);
+    store.sealAll();
+    const source = new StoreSource(store);
+    const full = source.select([eq('__name__', 'g')], base, base + 10_000);
+    const [g] = source.select([eq('__name__', 'g')], base, base + 10_000, true);
+    expect([...g.timestamps]).toEqual([...full[0].timestamps]);
+    expect(g.values).toHaveLength(0);
+    // One slice of one segment, read in place: no values either.
+    const [h] = source.select([eq('__name__', 'h')], base, base + 10_000, true);
+    expect([...h.timestamps]).toEqual([base + 1000, base + 2000]);
+    expect(h.values).toHaveLength(0);
+    // Through the engine: count_over_time and sum of it, as over an ArraySource with the same samples.
+    const reference = new ArraySource([
+      { labels: { __name__: 'g' }, timestamps: full[0].timestamps, values: full[0].values },
+      { labels: { __name__: 'h', k: 'h' }, timestamps: Float64Array.of(base + 1000, base + 2000), values: Float64Array.of(5, 6) },
+    ]);
+    for (const q of ['count_over_time({__name__=~"g|h"}[3s])', 'sum(count_over_time({__name__=~"g|h"}[10s]))', 'count_over_time(g[2s])']) {
+      expect(rangeQuery(source, q, base, base + 6000, 1000), q).toEqual(rangeQuery(reference, q, base, base + 6000, 1000));
+      expect(instantQuery(source, q, base + 5000), q).toEqual(instantQuery(reference, q, base + 5000));
+    }
+  });
+
   it('sorts samples that arrived out of order across seals, and keeps the last written at a repeated time', () => {
     const store = storeWith();
     const base = ms(T0);
