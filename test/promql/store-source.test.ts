@@ -13,6 +13,18 @@ function storeWith(clockUs = T0 + 3_600_000_000): Store {
   return new Store({ clock: manualClock(clockUs) });
 }
 
+/** Series `g` written out of order across two seals, with repeated times (the last written wins): 1, 2, 30, 40 at base + 1..4 s. */
+function storeWithDisorderedG(): { store: Store; base: number } {
+  const store = storeWith();
+  const base = ms(T0);
+  add(store, 'g', {}, [base + 3000, base + 4000], [3, 4]);
+  store.sealAll();
+  add(store, 'g', {}, [base + 1000, base + 4000], [1, 40]);
+  store.sealAll();
+  add(store, 'g', {}, [base + 2000, base + 3000], [2, 30]);
+  return { store, base };
+}
+
 /** Appends samples (times in ms) to a series through the series-batch path. */
 function add(store: Store, metric: string, labels: Record<string, string>, timesMs: number[], values: number[], ttlSeconds = 10 * HOUR_S): void {
   store.apply({
@@ -90,13 +102,7 @@ describe('StoreSource', () => {
   });
 
   it('reads times only when asked (count_over_time): the same times, no values, repeats and disorder fixed', () => {
-    const store = storeWith();
-    const base = ms(T0);
-    add(store, 'g', {}, [base + 3000, base + 4000], [3, 4]);
-    store.sealAll();
-    add(store, 'g', {}, [base + 1000, base + 4000], [1, 40]);
-    store.sealAll();
-    add(store, 'g', {}, [base + 2000, base + 3000], [2, 30]);
+    const { store, base } = storeWithDisorderedG();
     add(store, 'h', { k: 'h' }, [base + 1000, base + 2000], [5, 6]);
     store.sealAll();
     const source = new StoreSource(store);
@@ -120,13 +126,7 @@ describe('StoreSource', () => {
   });
 
   it('sorts samples that arrived out of order across seals, and keeps the last written at a repeated time', () => {
-    const store = storeWith();
-    const base = ms(T0);
-    add(store, 'g', {}, [base + 3000, base + 4000], [3, 4]);
-    store.sealAll();
-    add(store, 'g', {}, [base + 1000, base + 4000], [1, 40]);
-    store.sealAll();
-    add(store, 'g', {}, [base + 2000, base + 3000], [2, 30]);
+    const { store, base } = storeWithDisorderedG();
     const [s] = new StoreSource(store).select([eq('__name__', 'g')], base, base + 10_000);
     expect([...s.timestamps]).toEqual([1000, 2000, 3000, 4000].map((t) => base + t));
     expect([...s.values]).toEqual([1, 2, 30, 40]);
