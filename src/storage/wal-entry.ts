@@ -17,15 +17,8 @@ export interface WalEntry {
 
 /** A buffer the WAL may hold until the append resolves: the batch's own walEntry when it has one, with the LSN filled in. */
 export function encodeWalEntry(lsn: number, batch: IngestBatch): Uint8Array {
-  const entry = batch.walEntry ?? walEntryOf(encodeBatch(batch));
+  const entry = batch.walEntry ?? encodeBatch(batch, LSN_BYTES);
   new DataView(entry.buffer, entry.byteOffset, LSN_BYTES).setFloat64(0, lsn, true);
-  return entry;
-}
-
-/** An entry around an encoded batch, in a buffer of its own, with the LSN bytes left to fill in. */
-export function walEntryOf(encoded: Uint8Array): Uint8Array {
-  const entry = new Uint8Array(LSN_BYTES + encoded.length);
-  entry.set(encoded, LSN_BYTES);
   return entry;
 }
 
