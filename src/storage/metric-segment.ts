@@ -176,8 +176,7 @@ export class MetricSegment {
    * what a snapshot sends the Parquet worker instead of a string per id. Null without ids.
    */
   idUtf8(): Utf8Buffers | null {
-    const dictionary = this.batch.getChild('trace_id')?.data[0]?.dictionary;
-    return dictionary ? utf8BuffersOf(dictionary.data[0] as Data<Utf8>) : null;
+    return this.idDictionary ? utf8BuffersOf(this.idDictionary.data[0] as Data<Utf8>) : null;
   }
 
   /** Bytes held by the column buffers (what the memory-per-sample figure counts). */

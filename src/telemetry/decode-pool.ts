@@ -1,9 +1,11 @@
 /**
  * Ingest bodies decoded on worker threads. A large body (a batch of thousands of events or
- * a series batch) is copied to the least busy decode thread, which validates it and sends
- * back its batch as a WAL entry less the LSN (decode-thread.ts); the main thread decodes that
- * compact form (batch-codec.ts), and the WAL writes that same buffer once the LSN is in. So the main thread's
- * share of an ingest is the cheap part, and two bodies decode while a third is applied.
+ * a series batch) goes to the least busy decode thread — in a shared body slot when the HTTP
+ * route read it into one (body-slots.ts), else copied into the message — which validates it
+ * and sends back its batch as a WAL entry less the LSN (decode-thread.ts; in the slot, behind
+ * the body, when it came in one); the main thread decodes that compact form (batch-codec.ts),
+ * and the WAL writes that same buffer once the LSN is in. So the main thread's share of an
+ * ingest is the cheap part, and two bodies decode while a third is applied.
  *
  * Small bodies (a single event, a small batch) are decoded inline: a thread round trip
  * would cost them more than it saves. With `threads: 0` everything is inline, and so is
@@ -146,7 +148,7 @@ export class DecodePool {
    */
   readonly bodyBuffers: BodyBuffers = {
     take: (length) => (this.slots !== null && length >= this.inlineBelow && this.leastBusy() !== null ? this.slots.take(length) : null),
-    release: (bytes) => this.slots?.release(bytes),
+    release: (bytes) => this.release(bytes),
   };
 
   /**
