@@ -231,21 +231,17 @@ class MetricEventsReader {
     const attrLength = attrEnd - attrStart;
     const previous = lastSeries;
     const guess = previous === null ? null : previous.follower;
-    if (guess !== null) {
-      const same = attributesGuessed
-        ? guess.metricLength === metricLength && guess.unitLength === unitLength && this.rangeEquals(guess, metricStart, metricLength, 0) && this.rangeEquals(guess, unitStart, unitLength, metricLength)
-        : this.isSeries(guess, metricStart, metricLength, unitStart, unitLength, attrStart, attrLength);
-      if (same) return (lastSeries = guess);
-    }
+    if (guess !== null && this.isSeries(guess, metricStart, metricLength, unitStart, unitLength, attrStart, attrLength, attributesGuessed)) return (lastSeries = guess);
     const found = this.lookupSeries(metricStart, metricLength, unitStart, unitLength, attrStart, attrEnd);
     if (previous !== null) previous.follower = found;
     return (lastSeries = found);
   }
 
-  private isSeries(s: KnownSeries, metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrLength: number): boolean {
+  /** Whether these byte ranges are `s`'s key; `attributesEqual`: the attributes are known to be its already (skipGuessedAttributes). */
+  private isSeries(s: KnownSeries, metricStart: number, metricLength: number, unitStart: number, unitLength: number, attrStart: number, attrLength: number, attributesEqual = false): boolean {
     return s.metricLength === metricLength && s.unitLength === unitLength && s.keyLength === metricLength + unitLength + attrLength &&
       this.rangeEquals(s, metricStart, metricLength, 0) && this.rangeEquals(s, unitStart, unitLength, metricLength) &&
-      this.rangeEquals(s, attrStart, attrLength, metricLength + unitLength);
+      (attributesEqual || this.rangeEquals(s, attrStart, attrLength, metricLength + unitLength));
   }
 
   /** seriesOf without the guess: by hash, decoding and remembering a label set on first sight. */
