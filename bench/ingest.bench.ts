@@ -129,28 +129,23 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     stage('WAL encoding', 'walEncodeMs');
     stage('apply (threaded path: main thread decodes the WAL encoding, then applies)', 'applyMs');
   }
+  // A fresh server of each engine: the warm-up bodies, then the timed ones, over HTTP.
+  const strataPosts = (bodies: Uint8Array[], warm: Uint8Array[]) => onStrata((url, pid) => timeSamples(pid, workload,
+    () => warmStrata(url, postAll(`${url}/v1/telemetry/events`, warm, MSGPACK, clients)),
+    () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
+  const victoriaMetricsImports = (bodies: string[], warm: string[]) => onVictoriaMetrics((url, pid) => timeSamples(pid, workload,
+    () => warmVictoriaMetrics(url, postAll(`${url}/api/v1/import`, warm, 'application/json', clients)),
+    () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
   // Each scenario runs `runs` times, the whole sequence over again each time, so strata and
   // VictoriaMetrics alternate and a slow spell of this shared machine falls on both; the
   // median run is the result, and every run's rate is in the note.
   const all: Partial<Record<Scenario, Measured[]>> = {};
   for (let run = 0; run < runs; run++) {
     const once: Partial<Record<Scenario, Measured>> = {};
-    if (scenarios.has('series')) {
-      const bodies = workload.strataSeriesBodies(), warm = warmup.strataSeriesBodies();
-      once.series = await onStrata((url, pid) => timeSamples(pid, workload, () => warmStrata(url, postAll(`${url}/v1/telemetry/events`, warm, MSGPACK, clients)), () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
-    }
-    if (scenarios.has('vm-series') && vm) {
-      const bodies = workload.vmSeriesBodies(), warm = warmup.vmSeriesBodies();
-      once['vm-series'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => warmVictoriaMetrics(url, postAll(`${url}/api/v1/import`, warm, 'application/json', clients)), () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
-    }
-    if (scenarios.has('events')) {
-      const bodies = workload.strataEventBodies(), warm = warmup.strataEventBodies();
-      once.events = await onStrata((url, pid) => timeSamples(pid, workload, () => warmStrata(url, postAll(`${url}/v1/telemetry/events`, warm, MSGPACK, clients)), () => postAll(`${url}/v1/telemetry/events`, bodies, MSGPACK, clients), () => strataQueryableSamples(url, workload)));
-    }
-    if (scenarios.has('vm-events') && vm) {
-      const bodies = workload.vmSampleBodies(), warm = warmup.vmSampleBodies();
-      once['vm-events'] = await onVictoriaMetrics((url, pid) => timeSamples(pid, workload, () => warmVictoriaMetrics(url, postAll(`${url}/api/v1/import`, warm, 'application/json', clients)), () => postAll(`${url}/api/v1/import`, bodies, 'application/json', clients), () => victoriaMetricsQueryableSamples(url, workload)));
-    }
+    if (scenarios.has('series')) once.series = await strataPosts(workload.strataSeriesBodies(), warmup.strataSeriesBodies());
+    if (scenarios.has('vm-series') && vm) once['vm-series'] = await victoriaMetricsImports(workload.vmSeriesBodies(), warmup.vmSeriesBodies());
+    if (scenarios.has('events')) once.events = await strataPosts(workload.strataEventBodies(), warmup.strataEventBodies());
+    if (scenarios.has('vm-events') && vm) once['vm-events'] = await victoriaMetricsImports(workload.vmSampleBodies(), warmup.vmSampleBodies());
     if (scenarios.has('stream')) {
       const bodies = workload.strataSeriesBodies(), warm = warmup.strataSeriesBodies();
       const stream = (url: string, sent: Uint8Array[], expected: number) => async () => {
