@@ -10,9 +10,8 @@
  * many samples as the timed run, then the count query over them), so that what is timed is
  * a running server, not one still compiling its hot paths: V8 compiles a function once it
  * has run enough, each decode thread is an isolate that compiles its own code, and many
- * functions run once per body (80 bodies in the series run). With a warm-up of one round
- * of samples (20%), about a quarter of a timed series run's CPU samples were TurboFan
- * compiling (perf); with 40% still as much. Then it is timed once it has settled (idle again).
+ * functions run once per body (80 bodies in the series run), so a smaller warm-up leaves
+ * the timed run compiling them. Then it is timed once it has settled (idle again).
  *
  * Workload (bench/ingest/workload.ts): 4,000 series × 750 samples = 3 M samples, one per
  * second, 10 metric names, host/region/instance labels. Bodies are encoded before timing;

@@ -193,7 +193,7 @@ export class ByteReader {
 /**
  * `target.set(source, at)` for a target in shared memory, at memcpy speed. V8 copies into a
  * SharedArrayBuffer with relaxed atomic words, and a byte at a time when the source and
- * target addresses differ mod 8 (~1.5 GB/s against ~25 for memcpy here): a chunk is first put
+ * target addresses differ mod 8 (many times slower than memcpy): a chunk is first put
  * at the target's alignment in a plain scratch buffer (a memcpy), then copied across in words.
  */
 let scratch = new Uint8Array(64 * 1024 + 8);

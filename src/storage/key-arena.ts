@@ -3,8 +3,7 @@
  * source a 4-byte word at a time. The caches that recognise label sets by their bytes keep
  * their keys here rather than in a buffer each: keys are appended in first-seen order, which
  * is the order senders repeat their series in, so the key checked next lies beside the one
- * checked last. A buffer per key, scattered over the heap, cost a cache miss per lookup once
- * other threads shared the caches (the server), more than the comparing itself.
+ * checked last in memory, where a buffer per key would be anywhere in the heap.
  */
 export class KeyArena {
   private bytes = new Uint8Array(1 << 16);

@@ -7,8 +7,8 @@
  *   file header   "SWAL" magic (4 bytes) | format version (u32 LE)
  *   record*       payload length (u32 LE) | checksum of length bytes + payload (u32 LE) | payload
  *
- * The checksum is CRC-32 (zlib's, native and vectorised: ~15x the pure-JS CRC-32C per byte,
- * which mattered at ~50 MB of WAL per ingest second) in format version 2; version 1 files,
+ * The checksum is CRC-32 (zlib's native code rather than a JS loop; the whole WAL passes
+ * through it at ingest and at replay) in format version 2; version 1 files,
  * written before, used CRC-32C (crc32.ts) and still replay.
  *
  * Every open starts a NEW file, so appends never follow a possibly torn tail left by a

@@ -2,8 +2,8 @@
  * Fixed slots of one SharedArrayBuffer that large ingest bodies are read into and decode
  * threads read from (decode-pool.ts). A body read into a fresh buffer, then copied into the
  * thread's message, cost the main thread an ArrayBuffer per request, and every ArrayBuffer
- * counts towards V8's external-memory trigger for a full GC of the main heap, the largest one:
- * in a metric-events run most of the main thread's full GCs were started that way. The
+ * counts towards V8's external-memory trigger for a full GC of the main heap, the largest one
+ * (`--trace-incremental-marking` names "external memory pressure" as such a GC's cause). The
  * shared buffer is allocated once and handed to each thread once; a job names its slot.
  * Behind each body is room for what the thread makes of it (its WAL entry), which the main
  * thread writes to the WAL and applies from there: no ArrayBuffer for that either.
