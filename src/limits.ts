@@ -137,8 +137,6 @@ export class IngestLimiter {
   private pendingSeries = 0;
   /** Spans per trace that batches on their way to the WAL may start. */
   private readonly pendingSpans = new Map<string, number>();
-  /** Labels objects that passed the label limits, with the metric they were checked with. */
-  private readonly checkedLabels = new WeakMap<Readonly<Record<string, string>>, string>();
 
   constructor(
     private readonly store: Store,
@@ -199,13 +197,13 @@ export class IngestLimiter {
     }
   }
 
-  private checkSeriesLabels(series: readonly Pick<SeriesEntry, 'metric' | 'labels'>[]): void {
+  private checkSeriesLabels(series: readonly { metric: string; labels: Readonly<Record<string, string>>; labelsCheckedBy?: object | undefined }[]): void {
     for (let i = 0; i < series.length; i++) {
       const s = series[i]!;
-      // Decoders hand out one labels object per label set (header-cache.ts): checked once, not per batch.
-      if (this.checkedLabels.get(s.labels) === s.metric) continue;
+      // Decoders hand out one header object per label set (header-cache.ts): checked once, not per batch.
+      if (s.labelsCheckedBy === this) continue;
       this.checkLabels(s.metric, s.labels, () => `series[${i}] (metric ${quote(s.metric)})`);
-      this.checkedLabels.set(s.labels, s.metric);
+      s.labelsCheckedBy = this;
     }
   }
 

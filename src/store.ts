@@ -8,7 +8,7 @@
  * flushes segments to Parquet and deletes the WAL files they cover (a checkpoint).
  */
 import { SpanIndex, type Attributes, type SpanStartInput } from './index/spans.ts';
-import { raiseExpiry, SeriesRegistry, type Labels } from './index/series.ts';
+import { raiseExpiry, SeriesRegistry, type Labels, type SeriesName } from './index/series.ts';
 import type { Matcher } from './index/matcher.ts';
 import { systemClock, type Clock } from './storage/clock.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SeriesEntry, SpanEndEvent, SpanStartEvent, LogEvent } from './storage/events.ts';
@@ -193,8 +193,8 @@ export class Store {
   }
 
   /** Rows [from, to) of one series' columns into its head, and its expiry noted. */
-  private applyRun(head: Pick<SeriesEntry, 'metric' | 'unit' | 'labels'>, ts: Float64Array, values: Float64Array, from: number, to: number, ttl: number, ids: RunIds | null): void {
-    const info = this.series.seriesInfo(head.metric, head.labels, head.unit ?? '');
+  private applyRun(name: SeriesName, ts: Float64Array, values: Float64Array, from: number, to: number, ttl: number, ids: RunIds | null): void {
+    const info = this.series.seriesOf(name);
     raiseExpiry(info, this.metrics.appendRange(info.id, ts, values, from, to, ttl, ids) + ttl);
   }
 

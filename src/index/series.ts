@@ -19,6 +19,24 @@ export interface SeriesInfo {
   removed: boolean;
 }
 
+/** What a series name object remembers of its series in one registry (seriesOf). */
+export interface SeriesMemo {
+  registry: SeriesRegistry;
+  info: SeriesInfo;
+}
+
+/**
+ * A series as ingest names it. Decoders hand out the same object for a repeated label set
+ * (header-cache.ts), so the registry leaves its answer on the object: the next batch's
+ * lookup is a field read, not a hash lookup.
+ */
+export interface SeriesName {
+  metric: string;
+  unit?: string | undefined;
+  labels: Labels;
+  seriesMemo?: SeriesMemo | undefined;
+}
+
 export class SeriesRegistry {
   private readonly byKey = new Map<string, number>();
   /**
@@ -66,6 +84,18 @@ export class SeriesRegistry {
     }
     const info = this.byId.get(this.getOrCreate({ ...labels, __name__: metric }, unit)) as SeriesInfo;
     this.byLabelsObject.set(labels, { metric, info });
+    return info;
+  }
+
+  /** seriesInfo for a series name object, remembered on the object for this registry. */
+  seriesOf(name: SeriesName): SeriesInfo {
+    const memo = name.seriesMemo;
+    if (memo !== undefined && memo.registry === this && !memo.info.removed) {
+      if (name.unit) memo.info.unit = name.unit;
+      return memo.info;
+    }
+    const info = this.seriesInfo(name.metric, name.labels, name.unit ?? '');
+    name.seriesMemo = { registry: this, info };
     return info;
   }
 

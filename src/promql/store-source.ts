@@ -38,6 +38,7 @@ import type { SeriesRegistry } from '../index/series.ts';
 import type { SliceVisitor } from '../storage/metric-segment.ts';
 import { intersect, unionAll } from '../storage/sorted-ids.ts';
 import { compareStrings, METRIC_NAME } from './labels.ts';
+import { mergeRunsKeepingLast, NO_VALUES, sortKeepingLast } from './series-order.ts';
 import type { SampleSource, SeriesData } from './source.ts';
 
 /** What StoreSource needs of the Store (src/store.ts implements it). */
@@ -355,6 +356,7 @@ export class StoreSource implements SampleSource {
     // segment; else a copy (µs -> ms), checking order, fixing the rare unordered or duplicated series.
     const out: (SeriesData & { view: SeriesView; id: number })[] = [];
     let offset = 0;
+    let runStart = new Int32Array(16);
     for (let i = 0; i < ids.length; i++) {
       const first = firstSlice[i];
       const last = firstSlice[i + 1];
@@ -369,19 +371,25 @@ export class StoreSource implements SampleSource {
         }
       }
       const from = offset;
+      // Each slice is in time order; slices out of order with each other are merged, not sorted.
       let ordered = true;
+      let slicesOrdered = true;
       let duplicates = false;
       let prev = -Infinity;
+      if (runStart.length < last - first + 1) runStart = new Int32Array(2 * (last - first + 1));
       for (let s = first; s < last; s++) {
         const ts = slices.ts[s];
         const values = slices.values[s];
         const end = slices.end[s];
         const ms = msViews.millis(ts);
+        runStart[s - first] = offset - from;
         for (let r = slices.start[s]; r < end; r++) {
           const t = ms !== null ? ms[r] : Math.floor(ts[r] / 1000);
           if (t <= prev) {
-            if (t < prev) ordered = false;
-            else duplicates = true;
+            if (t < prev) {
+              ordered = false;
+              if (r > slices.start[s]) slicesOrdered = false;
+            } else duplicates = true;
           }
           prev = t;
           allTs[offset] = t;
@@ -389,9 +397,11 @@ export class StoreSource implements SampleSource {
           offset++;
         }
       }
+      runStart[last - first] = offset - from;
       let timestamps: Float64Array = allTs.subarray(from, offset);
       let values: Float64Array = timesOnly ? NO_VALUES : allValues.subarray(from, offset);
-      if (!ordered || duplicates) [timestamps, values] = sortKeepingLast(timestamps, values, ordered);
+      if (!ordered && slicesOrdered) [timestamps, values] = mergeRunsKeepingLast(timestamps, values, runStart, last - first);
+      else if (!ordered || duplicates) [timestamps, values] = sortKeepingLast(timestamps, values, ordered);
       out.push({ labels: views[i].labels, timestamps, values, view: views[i], id: ids[i] });
     }
     slices.release();
@@ -540,40 +550,6 @@ class SliceList {
 
 const sliceScratch = new SliceList();
 
-/**
- * Time order with one sample per timestamp: a stable sort (when needed), then of equal
- * timestamps the last, i.e. the last written (visit order is write order).
- */
-/** What a times-only read hands out as a series' values. */
-const NO_VALUES = new Float64Array(0);
-
-/** (`values` may be NO_VALUES: then only the times are put in order.) */
-function sortKeepingLast(ts: Float64Array, values: Float64Array, ordered: boolean): [Float64Array, Float64Array] {
-  const n = ts.length;
-  let order: Int32Array | null = null;
-  if (!ordered) {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    idx.sort((a, b) => ts[a] - ts[b] || a - b);
-    order = Int32Array.from(idx);
-  }
-  const withValues = values.length > 0;
-  const outTs = new Float64Array(n);
-  const outValues = withValues ? new Float64Array(n) : NO_VALUES;
-  let m = 0;
-  for (let k = 0; k < n; k++) {
-    const i = order ? order[k] : k;
-    const t = ts[i];
-    if (m > 0 && outTs[m - 1] === t) {
-      if (withValues) outValues[m - 1] = values[i];
-      continue;
-    }
-    outTs[m] = t;
-    if (withValues) outValues[m] = values[i];
-    m++;
-  }
-  return [outTs.subarray(0, m), withValues ? outValues.subarray(0, m) : NO_VALUES];
-}
-
 /** The sanitised label record of raw sorted labels, with the collision policy. */
 function sanitizedView(raw: readonly [string, string][]): SeriesView {
   const labels: Record<string, string> = {};
@@ -631,13 +607,18 @@ function mergeEqualLabelSets(series: (SeriesData & { view: SeriesView; id: numbe
     for (const s of group) n += s.timestamps.length;
     const ts = new Float64Array(n);
     const values = new Float64Array(n);
+    const runStart = new Int32Array(group.length + 1);
     let o = 0;
-    for (const s of group) {
+    for (let g = 0; g < group.length; g++) {
+      const s = group[g];
+      runStart[g] = o;
       ts.set(s.timestamps, o);
       values.set(s.values, o);
       o += s.timestamps.length;
     }
-    const [sortedTs, sortedValues] = sortKeepingLast(ts, values, false);
+    runStart[group.length] = o;
+    // Each series is in order already (readSamples): a merge, the later series winning ties.
+    const [sortedTs, sortedValues] = mergeRunsKeepingLast(ts, values, runStart, group.length);
     out.push({ labels: group[0].labels, timestamps: sortedTs, values: sortedValues });
   }
   return out;

@@ -218,7 +218,8 @@ function readHeader(r: ByteReader): SeriesHeader {
     else labels[name] = value;
   }
   if (!r.done) throw new Error('batch codec: a series header is longer than its labels');
-  return { metric, unit: unitGiven ? unit : undefined, labels };
+  // Both memo fields from the start: one object shape for every header.
+  return { metric, unit: unitGiven ? unit : undefined, labels, seriesMemo: undefined, labelsCheckedBy: undefined };
 }
 
 function decodeBinary(bytes: Uint8Array): IngestBatch {

@@ -3,14 +3,20 @@
  * looks the bytes up before decoding any string, so a label set that comes again costs one
  * hash and one compare, and yields the same objects as the first time. The same labels
  * object lets the series registry find the series by identity (series.ts), and the WAL
- * encoder reuse its encoded header (batch-codec.ts), so the objects must not be mutated.
+ * encoder reuse its encoded header (batch-codec.ts), so the objects must not be mutated,
+ * except for the two memo fields their consumers keep on them.
  */
+import type { SeriesMemo } from '../index/series.ts';
 import { KeyArena } from './key-arena.ts';
 
 export interface SeriesHeader {
   metric: string;
   unit: string | undefined;
   labels: Record<string, string>;
+  /** The registry's series for this header (SeriesRegistry.seriesOf). */
+  seriesMemo?: SeriesMemo | undefined;
+  /** The ingest limiter that found the labels within its limits (IngestLimiter.checkSeriesLabels). */
+  labelsCheckedBy?: object | undefined;
 }
 
 interface Entry {

@@ -4,6 +4,7 @@
  * sealing is a concatenation in series-id order.
  */
 import { StringDictionary } from './column.ts';
+import { HeadArrays } from './head-arrays.ts';
 import { visitLiveRuns, type SliceVisitor } from './metric-segment.ts';
 import { lowerBound, upperBound } from './sorted-ids.ts';
 
@@ -21,9 +22,9 @@ export interface RunIds {
  * is a single bounds check and three stores.
  */
 export class HeadSeries {
-  ts = new Float64Array(INITIAL_SERIES_CAPACITY);
-  values = new Float64Array(INITIAL_SERIES_CAPACITY);
-  expiry = new Float64Array(INITIAL_SERIES_CAPACITY);
+  ts: Float64Array;
+  values: Float64Array;
+  expiry: Float64Array;
   /** Trace/span id codes, allocated only once a sample carries one. */
   traceCodes: Uint32Array | null = null;
   spanCodes: Uint32Array | null = null;
@@ -31,7 +32,14 @@ export class HeadSeries {
   sorted = true;
   minExpiry = Infinity;
 
-  constructor(readonly seriesId: number) {}
+  constructor(
+    readonly seriesId: number,
+    private readonly arrays: HeadArrays = new HeadArrays(),
+  ) {
+    this.ts = arrays.f64(INITIAL_SERIES_CAPACITY);
+    this.values = arrays.f64(INITIAL_SERIES_CAPACITY);
+    this.expiry = arrays.f64(INITIAL_SERIES_CAPACITY);
+  }
 
   append(ts: number, value: number, expiry: number, traceCode: number, spanCode: number): void {
     const n = this.length;
@@ -81,8 +89,8 @@ export class HeadSeries {
 
   private appendRangeIds(base: number, from: number, n: number, ids: RunIds): void {
     if (!this.traceCodes || !this.spanCodes) {
-      this.traceCodes = new Uint32Array(this.ts.length);
-      this.spanCodes = new Uint32Array(this.ts.length);
+      this.traceCodes = this.arrays.u32(this.ts.length);
+      this.spanCodes = this.arrays.u32(this.ts.length);
     }
     const tc = this.traceCodes, sc = this.spanCodes, { trace, span, headCodes } = ids;
     for (let i = 0; i < n; i++) {
@@ -94,8 +102,8 @@ export class HeadSeries {
 
   private appendIds(row: number, traceCode: number, spanCode: number): void {
     if (!this.traceCodes || !this.spanCodes) {
-      this.traceCodes = new Uint32Array(this.ts.length);
-      this.spanCodes = new Uint32Array(this.ts.length);
+      this.traceCodes = this.arrays.u32(this.ts.length);
+      this.spanCodes = this.arrays.u32(this.ts.length);
     }
     this.traceCodes[row] = traceCode;
     this.spanCodes[row] = spanCode;
@@ -104,11 +112,24 @@ export class HeadSeries {
   private grow(min: number): void {
     let cap = this.ts.length * 2;
     while (cap < min) cap *= 2;
-    this.ts = resized(this.ts, cap);
-    this.values = resized(this.values, cap);
-    this.expiry = resized(this.expiry, cap);
-    if (this.traceCodes) this.traceCodes = resized(this.traceCodes, cap);
-    if (this.spanCodes) this.spanCodes = resized(this.spanCodes, cap);
+    const arrays = this.arrays;
+    this.ts = moved(this.ts, arrays.f64(cap), arrays);
+    this.values = moved(this.values, arrays.f64(cap), arrays);
+    this.expiry = moved(this.expiry, arrays.f64(cap), arrays);
+    if (this.traceCodes) this.traceCodes = moved(this.traceCodes, arrays.u32(cap), arrays);
+    if (this.spanCodes) this.spanCodes = moved(this.spanCodes, arrays.u32(cap), arrays);
+  }
+
+  /** Gives the columns back to the pool: the series is no longer in any head. */
+  release(): void {
+    const arrays = this.arrays;
+    arrays.give(this.ts);
+    arrays.give(this.values);
+    arrays.give(this.expiry);
+    if (this.traceCodes) arrays.give(this.traceCodes);
+    if (this.spanCodes) arrays.give(this.spanCodes);
+    this.traceCodes = this.spanCodes = null;
+    this.length = 0;
   }
 
   /** Restores time order after out-of-order appends (stable, so equal timestamps keep arrival order). */
@@ -185,9 +206,10 @@ export class HeadSeries {
   }
 }
 
-function resized<T extends Float64Array | Uint32Array>(a: T, capacity: number): T {
-  const next = new (a.constructor as { new (n: number): T })(capacity);
+/** `a`'s contents in `next`, and `a` given back. */
+function moved<T extends Float64Array | Uint32Array>(a: T, next: T, arrays: HeadArrays): T {
   next.set(a);
+  arrays.give(a);
   return next;
 }
 
@@ -209,6 +231,8 @@ export class MetricHead {
    * from scratch after every seal. Kept for one head only, so series that stopped are let go.
    */
   private spare: HeadSeries[] = [];
+  /** Where every series of this head and the next ones gets its columns. */
+  private readonly arrays = new HeadArrays();
   /** Trace and span ids of head samples; handed to the segment at seal. */
   ids = new StringDictionary();
   rows = 0;
@@ -234,7 +258,7 @@ export class MetricHead {
       s = this.spare[-slot - 1]!;
       s.clear();
     } else {
-      s = new HeadSeries(seriesId);
+      s = new HeadSeries(seriesId, this.arrays);
     }
     this.series.push(s);
     this.slotOf[seriesId] = this.series.length;
@@ -263,7 +287,12 @@ export class MetricHead {
   }
 
   reset(): void {
-    for (const s of this.spare) if (this.slotOf[s.seriesId]! < 0) this.slotOf[s.seriesId] = 0;
+    // Spare series that did not come again in this head are let go, their columns recycled.
+    for (const s of this.spare) {
+      if (this.slotOf[s.seriesId]! >= 0) continue;
+      this.slotOf[s.seriesId] = 0;
+      s.release();
+    }
     for (let i = 0; i < this.series.length; i++) this.slotOf[this.series[i]!.seriesId] = -(i + 1);
     this.spare = this.series;
     this.series = [];

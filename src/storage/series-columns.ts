@@ -4,9 +4,10 @@
  * copy per column, and `seriesEntries` cuts it into per-series views for the store.
  */
 import type { SampleIds, SeriesEntry } from './events.ts';
+import type { SeriesHeader } from './header-cache.ts';
 
 export interface SeriesColumns {
-  series: { metric: string; unit: string | undefined; labels: Record<string, string> }[];
+  series: SeriesHeader[];
   /** series.length + 1 row offsets. */
   start: Int32Array;
   timestamps: Float64Array;

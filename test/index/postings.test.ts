@@ -56,6 +56,25 @@ describe('SeriesRegistry by labels object', () => {
     expect(r.info(again.id)).toBe(again);
     expect(r.info(info.id)).toBeUndefined();
   });
+
+  it('remembers a series name object\'s series per registry, and looks a removed series up again', () => {
+    const r = new SeriesRegistry(), other = new SeriesRegistry();
+    other.getOrCreateSeries('warm', {}); // ids of the two registries differ
+    const name = { metric: 'm', unit: 'ms', labels: { host: 'a' } };
+    const info = r.seriesOf(name);
+    expect(r.info(info.id)!.unit).toBe('ms');
+    expect(r.seriesOf(name)).toBe(info);
+    expect(r.getOrCreateSeries('m', { host: 'a' })).toBe(info.id);
+    const elsewhere = other.seriesOf(name);
+    expect(elsewhere).not.toBe(info);
+    expect(other.info(elsewhere.id)).toBe(elsewhere);
+    expect(r.seriesOf(name)).toBe(info);
+    r.noteExpiry(info.id, 100);
+    r.removeExpired(200);
+    const again = r.seriesOf(name);
+    expect(again.id).not.toBe(info.id);
+    expect(r.info(again.id)).toBe(again);
+  });
 });
 
 describe('Postings.select', () => {

@@ -78,6 +78,18 @@ describe('IngestLimiter', () => {
     expect(() => ingest.admit(batch({ a: 123456789 }))).toThrow(/value of label "a" is 9 bytes/);
   });
 
+  it('checks a series header object once per limiter, and a stricter limiter checks it again', () => {
+    const header = { metric: 'm', unit: undefined, labels: { a: '1', b: '2', c: '3' } };
+    const batch: IngestBatch = {
+      ttlSeconds: 1, events: [], series: [],
+      columns: { series: [header], start: Int32Array.of(0, 1), timestamps: Float64Array.of(NOW), values: Float64Array.of(1) },
+    };
+    const loose = limiter({ maxLabels: 3 }).ingest;
+    loose.release(loose.admit(batch));
+    loose.release(loose.admit(batch));
+    expect(() => limiter({ maxLabels: 2 }).ingest.admit(batch)).toThrow(/series\[0\] \(metric "m"\): 3 labels, more than the limit of 2/);
+  });
+
   it('has generous defaults', () => {
     expect(DEFAULT_LIMITS).toEqual({
       maxSeries: 1_000_000, maxLabels: 64, maxLabelNameBytes: 256, maxLabelValueBytes: 1024, maxAttributes: 256,

@@ -185,6 +185,42 @@ describe('MetricTable', () => {
     expect(seg.batch.getChild('span_id')!.get(0)).toBeNull();
   });
 
+  it('keeps every series intact while new series reuse the columns of series that stopped (churn across seals)', () => {
+    const run = fc.record({ series: fc.integer({ min: 0, max: 59 }), length: fc.integer({ min: 1, max: 300 }), withIds: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(fc.array(run, { maxLength: 25 }), { minLength: 1, maxLength: 8 }), (heads) => {
+        const t = new MetricTable({ maxHeadRows: 1 << 30, maxHeadAgeMicros: DAY }, manualClock(T0));
+        const model = new Map<number, { ts: number; value: number; trace: string | null }[]>();
+        let next = 0;
+        for (const runs of heads) {
+          for (const r of runs) {
+            const rows = model.get(r.series) ?? [];
+            model.set(r.series, rows);
+            const base = rows.length === 0 ? T0 : rows[rows.length - 1]!.ts + 1;
+            const ts = Float64Array.from({ length: r.length }, (_, i) => base + i);
+            const values = Float64Array.from({ length: r.length }, () => next++);
+            const dictionary = r.withIds ? Array.from(values, (v) => `t${v}`) : [];
+            const codes = Uint32Array.from({ length: r.length }, (_, i) => (r.withIds ? i + 1 : 0));
+            const ids = r.withIds ? { dictionary, trace: codes, span: codes } : undefined;
+            t.appendMany(r.series, ts, values, DAY, ids, ids && t.headCodesOf(dictionary));
+            for (let i = 0; i < r.length; i++) rows.push({ ts: ts[i]!, value: values[i]!, trace: r.withIds ? `t${values[i]}` : null });
+          }
+          t.seal();
+        }
+        for (const [series, rows] of model) {
+          const got: { ts: number; value: number; trace: string | null }[] = [];
+          for (const seg of t.segments) {
+            seg.visitSeries(series, -Infinity, Infinity, T0, (ts, values, start, end) => {
+              for (let i = start; i < end; i++) got.push({ ts: ts[i]!, value: values[i]!, trace: seg.batch.getChild('trace_id')?.get(i) ?? null });
+            });
+          }
+          expect(got).toEqual(rows);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('agrees with a naive array model under random appends, seals and queries', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('append' as const), series: fc.integer({ min: 0, max: 4 }), dt: fc.integer({ min: 0, max: 1000 }), value: fc.double({ noNaN: true }), ttl: fc.integer({ min: 1, max: 2000 }) }),
