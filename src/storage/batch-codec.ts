@@ -316,8 +316,16 @@ function encodeMsgpack(batch: IngestBatch): Uint8Array {
       }
     }
   }
-  const wire: WireBatch = { v: FORMAT_MSGPACK, ttl: batch.ttlSeconds, values, events, series: batch.series };
+  const wire: WireBatch = { v: FORMAT_MSGPACK, ttl: batch.ttlSeconds, values, events, series: batch.series.map(wireSeries) };
   return packr.pack(wire);
+}
+
+/** The entry's own fields only: consumers leave memo fields on entries (SeriesName, labelsCheckedBy). */
+function wireSeries(s: SeriesEntry): WireSeries {
+  const out: WireSeries = { metric: s.metric, labels: s.labels, timestamps: s.timestamps, values: s.values };
+  if (s.unit !== undefined) out.unit = s.unit;
+  if (s.ids !== undefined) out.ids = s.ids;
+  return out;
 }
 
 function decodeMsgpack(bytes: Uint8Array): IngestBatch {

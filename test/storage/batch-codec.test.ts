@@ -195,6 +195,15 @@ describe('batch codec', () => {
     expect(back.events.map((e) => bits((e as { value: number }).value))).toEqual(values.map(bits));
   });
 
+  it('encodes a series entry\'s own fields only, not what consumers remembered on it (memo fields may point at the whole store)', () => {
+    const store: Record<string, unknown> = {};
+    store.self = store;
+    const entry = { metric: 'm', labels: { a: '1' }, timestamps: Float64Array.of(1), values: Float64Array.of(2), labelsCheckedBy: store, seriesMemo: { registry: store } };
+    const b: IngestBatch = { ttlSeconds: 1, series: [entry], events: [{ kind: 'log', traceId: 't', spanId: 's', ts: 1, severity: 'info', message: 'x' }] };
+    const back = decodeBatch(encodeBatch(b));
+    expect(back.series).toEqual([{ metric: 'm', labels: { a: '1' }, timestamps: Float64Array.of(1), values: Float64Array.of(2) }]);
+  });
+
   it('rejects bytes of another format', () => {
     expect(() => decodeBatch(new Uint8Array([0x81, 0xa1, 0x76, 0x09]))).toThrow(/format version/);
   });
