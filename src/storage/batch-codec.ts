@@ -119,7 +119,7 @@ function encodeBinary(batch: IngestBatch, headroom: number, into?: Uint8Array): 
   const w = writerOf(headroom + table + columnPadding(table) + columns, into);
   w.skip(headroom);
   startBinary(w, batch.ttlSeconds, dictionaries, series.length);
-  for (const s of series) writeSeries(w, s, s.timestamps.length, s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
+  for (const s of series) writeSeries(w, headerBytes(s), s.timestamps.length, s.ids ? dictionaryIndex.get(s.ids.dictionary)! + 1 : 0);
   w.zeros(columnPadding(table));
   w.column(series, (s) => s.timestamps);
   w.column(series, (s) => s.values);
@@ -137,11 +137,13 @@ export function encodeSeriesColumns(ttlSeconds: number, c: SeriesColumns, headro
   // The exact size, so that the result is its buffer whole (a decode thread transfers it as it is).
   let table = 18 + (c.ids ? 4 : 0) + c.series.length * 12;
   if (c.ids) for (const id of c.ids.dictionary) table += 4 + Buffer.byteLength(id, 'utf8');
-  for (let k = 0; k < c.series.length; k++) table += headerBytes(c.series[k]!).length;
+  // Looked up once per series (a batch of metric events names thousands).
+  const headers: Uint8Array[] = new Array(c.series.length);
+  for (let k = 0; k < c.series.length; k++) table += (headers[k] = headerBytes(c.series[k]!)).length;
   const w = writerOf(headroom + table + columnPadding(table) + rows * (c.ids ? 24 : 16), into);
   w.skip(headroom);
   startBinary(w, ttlSeconds, c.ids ? [c.ids.dictionary] : [], c.series.length);
-  for (let k = 0; k < c.series.length; k++) writeSeries(w, c.series[k]!, c.start[k + 1]! - c.start[k]!, c.ids ? 1 : 0);
+  for (let k = 0; k < c.series.length; k++) writeSeries(w, headers[k]!, c.start[k + 1]! - c.start[k]!, c.ids ? 1 : 0);
   w.zeros(columnPadding(table));
   w.typed(c.timestamps);
   w.typed(c.values);
@@ -175,8 +177,7 @@ function startBinary(w: ByteWriter, ttlSeconds: number, dictionaries: readonly s
   return w;
 }
 
-function writeSeries(w: ByteWriter, s: SeriesHead, rows: number, dictionary: number): void {
-  const header = headerBytes(s);
+function writeSeries(w: ByteWriter, header: Uint8Array, rows: number, dictionary: number): void {
   w.u32(header.length);
   w.bytes(header);
   w.u32(rows);
