@@ -41,8 +41,8 @@ export function sortKeepingLast(ts: Float64Array, values: Float64Array, ordered:
  * What sortKeepingLast(ts, values, false) gives, for rows that are runs each already in time
  * order: run r is rows [runStart[r], runStart[r + 1]). The slices of a series from successive
  * segments and the head are such runs, overlapping only when samples came out of order across
- * a seal; merging them (ties to the earlier run) is one pass where a sort of every row with a
- * comparator was ten times slower.
+ * a seal; merging them (ties to the earlier run) is one pass instead of a comparator sort of
+ * every row.
  */
 export function mergeRunsKeepingLast(ts: Float64Array, values: Float64Array, runStart: Int32Array, runs: number): [Float64Array, Float64Array] {
   const n = ts.length;
