@@ -14,19 +14,24 @@ describe('HeadArrays', () => {
     expect(arrays.bytesInUse).toBe(256 + 256);
   });
 
-  it('reuses a given-back block for the next array of its size, zeroed, and never two live arrays on one block', () => {
+  it('hands a given-back array out again for its type and capacity (ids zeroed), never to two holders at once', () => {
     const arrays = new HeadArrays();
     const a = arrays.f64(32);
     const keep = arrays.f64(32);
+    const ids = arrays.u32(32);
     a.fill(7);
     keep.fill(9);
+    ids.fill(5);
     arrays.give(a);
-    const again = arrays.u32(64); // same 256 bytes
-    expect(again.buffer).toBe(a.buffer);
-    expect(again.byteOffset).toBe(a.byteOffset);
+    arrays.give(ids);
+    expect(arrays.u32(64)).not.toBe(ids); // another capacity: a fresh one
+    expect(arrays.f64(64).buffer).toBe(a.buffer);
+    expect(arrays.f64(32)).toBe(a);
+    const again = arrays.u32(32);
+    expect(again).toBe(ids);
     expect(again.every((x) => x === 0)).toBe(true);
     const fresh = arrays.f64(32); // nothing free of that size: a new block
-    expect(fresh.byteOffset).not.toBe(a.byteOffset);
+    expect(fresh).not.toBe(a);
     expect(fresh.byteOffset).not.toBe(keep.byteOffset);
     expect(keep.every((x) => x === 9)).toBe(true);
   });
@@ -37,7 +42,7 @@ describe('HeadArrays', () => {
     expect(big.buffer.byteLength).toBe(big.byteLength);
     arrays.give(big);
     expect(arrays.bytesInUse).toBe(0);
-    expect(arrays.f64(1 << 16).buffer).not.toBe(big.buffer);
+    expect(arrays.f64(1 << 16)).not.toBe(big);
   });
 
   it('moves to a new buffer when the current one is full', () => {
