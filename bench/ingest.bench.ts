@@ -4,7 +4,7 @@
  * temporary data directory; strata runs with `--fsync always` (the default: acknowledged =
  * fsynced to the WAL).
  *
- *   node --import tsx bench/ingest.bench.ts [--quick] [--clients 4] [--runs 3] [--scenario NAME ...]
+ *   node --import tsx bench/ingest.bench.ts [--quick] [--clients 4] [--runs 5] [--scenario NAME ...]
  *
  * Each server first takes an untimed run of the same traffic under other metric names (as
  * many samples as the timed run, then the count query over them), so that what is timed is
@@ -20,7 +20,7 @@
  * when served, else per-series sums over the Llama Stack metrics API; (VictoriaMetrics)
  * `/internal/force_flush` and a `count_over_time` query, polled until complete.
  *
- * The whole sequence of scenarios runs `--runs` times (default 3; 1 with --quick), so strata
+ * The whole sequence of scenarios runs `--runs` times (default 5; 1 with --quick), so strata
  * and VictoriaMetrics take turns and a slow spell of this shared machine (its speed drifts by
  * tens of percent within minutes) falls on both; each row is the median run, with every
  * run's rate in its note.
@@ -59,7 +59,7 @@ export interface IngestBenchOptions {
   quick?: boolean;
   clients?: number;
   scenarios?: readonly Scenario[];
-  /** How many times each scenario runs (default 3, or 1 with `quick`); the median is kept. */
+  /** How many times each scenario runs (default 5, or 1 with `quick`); the median is kept. */
   runs?: number;
 }
 
@@ -95,7 +95,7 @@ function formatRate(perSecond: number): string {
 
 export async function runIngestBench(options: IngestBenchOptions = {}): Promise<BenchRow[]> {
   const clients = options.clients ?? 4;
-  const runs = options.runs ?? (options.quick ? 1 : 3);
+  const runs = options.runs ?? (options.quick ? 1 : 5);
   const scenarios = new Set(options.scenarios?.length ? options.scenarios : SCENARIOS);
   const shape = options.quick ? QUICK : FULL;
   const workload = new Workload(shape);
