@@ -12,29 +12,10 @@ export const NO_VALUES = new Float64Array(0);
  * NO_VALUES: then only the times are put in order.
  */
 export function sortKeepingLast(ts: Float64Array, values: Float64Array, ordered: boolean): [Float64Array, Float64Array] {
-  const n = ts.length;
-  let order: Int32Array | null = null;
-  if (!ordered) {
-    const idx = Array.from({ length: n }, (_, i) => i);
-    idx.sort((a, b) => ts[a] - ts[b] || a - b);
-    order = Int32Array.from(idx);
-  }
-  const withValues = values.length > 0;
-  const outTs = new Float64Array(n);
-  const outValues = withValues ? new Float64Array(n) : NO_VALUES;
-  let m = 0;
-  for (let k = 0; k < n; k++) {
-    const i = order ? order[k] : k;
-    const t = ts[i];
-    if (m > 0 && outTs[m - 1] === t) {
-      if (withValues) outValues[m - 1] = values[i];
-      continue;
-    }
-    outTs[m] = t;
-    if (withValues) outValues[m] = values[i];
-    m++;
-  }
-  return [outTs.subarray(0, m), withValues ? outValues.subarray(0, m) : NO_VALUES];
+  if (ordered) return keepingLast(ts, values, null);
+  const idx = Array.from({ length: ts.length }, (_, i) => i);
+  idx.sort((a, b) => ts[a] - ts[b] || a - b);
+  return keepingLast(ts, values, Int32Array.from(idx));
 }
 
 /**
@@ -46,11 +27,8 @@ export function sortKeepingLast(ts: Float64Array, values: Float64Array, ordered:
  */
 export function mergeRunsKeepingLast(ts: Float64Array, values: Float64Array, runStart: Int32Array, runs: number): [Float64Array, Float64Array] {
   const n = ts.length;
-  const withValues = values.length > 0;
   const cursor = runStart.slice(0, runs);
-  const outTs = new Float64Array(n);
-  const outValues = withValues ? new Float64Array(n) : NO_VALUES;
-  let m = 0;
+  const order = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     let best = -1;
     let t = 0;
@@ -61,7 +39,21 @@ export function mergeRunsKeepingLast(ts: Float64Array, values: Float64Array, run
         t = ts[c]!;
       }
     }
-    const i = cursor[best]!++;
+    order[k] = cursor[best]!++;
+  }
+  return keepingLast(ts, values, order);
+}
+
+/** The rows in `order` (all rows when null), already in time order, keeping the last of equal times. */
+function keepingLast(ts: Float64Array, values: Float64Array, order: Int32Array | null): [Float64Array, Float64Array] {
+  const n = ts.length;
+  const withValues = values.length > 0;
+  const outTs = new Float64Array(n);
+  const outValues = withValues ? new Float64Array(n) : NO_VALUES;
+  let m = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order ? order[k]! : k;
+    const t = ts[i]!;
     if (m > 0 && outTs[m - 1] === t) {
       if (withValues) outValues[m - 1] = values[i]!;
       continue;
