@@ -26,30 +26,12 @@ export class HeadArrays {
 
   /** A Float64Array of `capacity` (a power of two) elements; a recycled one holds old values. */
   f64(capacity: number): Float64Array {
-    this.inUseBytes += capacity * 8;
-    const recycled = this.freeF64[log2(capacity)]?.pop();
-    if (recycled !== undefined) {
-      this.freeBytes -= capacity * 8;
-      return recycled;
-    }
-    const bytes = capacity * 8;
-    if (bytes > MAX_SLAB_BLOCK) return new Float64Array(capacity);
-    const at = this.carve(bytes); // first: it may start a new slab
-    return new Float64Array(this.slab, at, capacity);
+    return this.take(this.freeF64, capacity, Float64Array);
   }
 
-  /** A zeroed Uint32Array of `capacity` (a power of two) elements. */
+  /** A zeroed Uint32Array of `capacity` (a power of two) elements (id codes: 0 is "none"). */
   u32(capacity: number): Uint32Array {
-    this.inUseBytes += capacity * 4;
-    const recycled = this.freeU32[log2(capacity)]?.pop();
-    if (recycled !== undefined) {
-      this.freeBytes -= capacity * 4;
-      return recycled.fill(0);
-    }
-    const bytes = capacity * 4;
-    if (bytes > MAX_SLAB_BLOCK) return new Uint32Array(capacity);
-    const at = this.carve(bytes);
-    return new Uint32Array(this.slab, at, capacity);
+    return this.take(this.freeU32, capacity, Uint32Array).fill(0);
   }
 
   /** Gives back an array from f64 or u32; the caller must not touch it again. */
@@ -67,16 +49,30 @@ export class HeadArrays {
     return this.inUseBytes;
   }
 
-  /** The offset of `bytes` fresh (zeroed) bytes in `this.slab`. */
-  private carve(bytes: number): number {
+  /** A free array of `capacity`, else a new one: carved from the slab, or its own if huge. */
+  private take<T extends Float64Array | Uint32Array>(free: T[][], capacity: number, type: TypedArrayType<T>): T {
+    const bytes = capacity * type.BYTES_PER_ELEMENT;
+    this.inUseBytes += bytes;
+    const recycled = free[log2(capacity)]?.pop();
+    if (recycled !== undefined) {
+      this.freeBytes -= bytes;
+      return recycled;
+    }
+    if (bytes > MAX_SLAB_BLOCK) return new type(capacity);
     if (this.slabUsed + bytes > SLAB_BYTES) {
       this.slab = new ArrayBuffer(SLAB_BYTES);
       this.slabUsed = 0;
     }
     const at = this.slabUsed;
     this.slabUsed += bytes;
-    return at;
+    return new type(this.slab, at, capacity);
   }
+}
+
+interface TypedArrayType<T> {
+  readonly BYTES_PER_ELEMENT: number;
+  new (length: number): T;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
 }
 
 function log2(powerOfTwo: number): number {

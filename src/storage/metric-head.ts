@@ -34,7 +34,7 @@ export class HeadSeries {
 
   constructor(
     readonly seriesId: number,
-    private readonly arrays: HeadArrays = new HeadArrays(),
+    private readonly arrays: HeadArrays,
   ) {
     this.ts = arrays.f64(INITIAL_SERIES_CAPACITY);
     this.values = arrays.f64(INITIAL_SERIES_CAPACITY);
