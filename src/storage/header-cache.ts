@@ -6,15 +6,12 @@
  * encoder reuse its encoded header (batch-codec.ts), so the objects must not be mutated,
  * except for the two memo fields their consumers keep on them.
  */
-import type { SeriesMemo } from '../index/series.ts';
+import type { SeriesName } from '../index/series.ts';
 import { KeyArena } from './key-arena.ts';
 
-export interface SeriesHeader {
-  metric: string;
+/** A decoded series header: a SeriesName (with the registry's memo) whose unit is given or not. */
+export interface SeriesHeader extends SeriesName {
   unit: string | undefined;
-  labels: Record<string, string>;
-  /** The registry's series for this header (SeriesRegistry.seriesOf). */
-  seriesMemo?: SeriesMemo | undefined;
   /** The ingest limiter that found the labels within its limits (IngestLimiter.checkSeriesLabels). */
   labelsCheckedBy?: object | undefined;
 }
