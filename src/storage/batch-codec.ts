@@ -36,7 +36,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { ByteReader, ByteWriter } from './bytes.ts';
-import { HeaderCache, type SeriesHeader } from './header-cache.ts';
+import { HeaderCache, seriesHeader, type SeriesHeader } from './header-cache.ts';
 import type { EngineEvent, IngestBatch, MetricEvent, SampleIds, SeriesEntry } from './events.ts';
 import { sampleIdsFromStrings } from './sample-ids.ts';
 import { allSeriesEntries, type SeriesColumns } from './series-columns.ts';
@@ -219,8 +219,7 @@ function readHeader(r: ByteReader): SeriesHeader {
     else labels[name] = value;
   }
   if (!r.done) throw new Error('batch codec: a series header is longer than its labels');
-  // Both memo fields from the start: one object shape for every header.
-  return { metric, unit: unitGiven ? unit : undefined, labels, seriesMemo: undefined, labelsCheckedBy: undefined };
+  return seriesHeader(metric, unitGiven ? unit : undefined, labels);
 }
 
 function decodeBinary(bytes: Uint8Array): IngestBatch {

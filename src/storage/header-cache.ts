@@ -16,6 +16,11 @@ export interface SeriesHeader extends SeriesName {
   labelsCheckedBy?: object | undefined;
 }
 
+/** A header with both memo fields present from the start: one object shape for every header. */
+export function seriesHeader(metric: string, unit: string | undefined, labels: Record<string, string>): SeriesHeader {
+  return { metric, unit, labels, seriesMemo: undefined, labelsCheckedBy: undefined };
+}
+
 interface Entry {
   /** Where the header's bytes are in the cache's KeyArena, and how many. */
   keyAt: number;

@@ -13,7 +13,7 @@
  * checks the two against each other on random bodies).
  */
 import type { IngestBatch } from '../storage/events.ts';
-import { hashBytes, smallKey } from '../storage/header-cache.ts';
+import { hashBytes, seriesHeader, smallKey, type SeriesHeader } from '../storage/header-cache.ts';
 import { KeyArena } from '../storage/key-arena.ts';
 import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
@@ -76,9 +76,8 @@ interface KnownSeries {
   keyLength: number;
   metricLength: number;
   unitLength: number;
-  metric: string;
-  unit: string;
-  labels: Record<string, string>;
+  /** The same object every batch (SeriesGrouper.newGroup). */
+  header: SeriesHeader;
   /** The batch that last used it, and its group there. */
   batch: number;
   group: number;
@@ -203,7 +202,7 @@ class MetricEventsReader {
     const series = this.seriesOf(metricStart, metricLength, unitStart, unitLength, attributesStart, attributesEnd, attributesGuessed);
     if (series.batch !== this.batch) {
       series.batch = this.batch;
-      series.group = grouper.newGroup(series.metric, series.unit, series.labels);
+      series.group = grouper.newGroup(series.header);
     }
     grouper.addToGroup(series.group, ts, value, traceCode, spanCode);
   }
@@ -262,7 +261,7 @@ class MetricEventsReader {
     keys.append(this.src, unitStart, unitStart + unitLength);
     keys.append(this.src, attrStart, attrEnd);
     const series: KnownSeries = {
-      keyStart, keyLength: metricLength + unitLength + attrLength, metricLength, unitLength, metric, unit, labels,
+      keyStart, keyLength: metricLength + unitLength + attrLength, metricLength, unitLength, header: seriesHeader(metric, unit, labels),
       batch: 0, group: 0, next: known.get(h) ?? null, follower: null,
     };
     known.set(h, series);

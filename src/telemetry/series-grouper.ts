@@ -14,13 +14,12 @@ import { keyPart } from '../index/label-key.ts';
 import type { SeriesEntry } from '../storage/events.ts';
 import { metricEventLabels } from '../storage/events.ts';
 import { IdDictionaryBuilder } from '../storage/sample-ids.ts';
+import { seriesHeader, type SeriesHeader } from '../storage/header-cache.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import type { Attributes } from './schema.ts';
 
 interface Group {
-  metric: string;
-  unit: string | undefined;
-  labels: Record<string, string>;
+  header: SeriesHeader;
   count: number;
 }
 
@@ -59,9 +58,13 @@ export class SeriesGrouper {
     this.addToGroup(this.groupFor(metric, attributes, unit), ts, value, this.ids.code(traceId), this.ids.code(spanId));
   }
 
-  /** A new series for callers that tell series apart themselves (the fast msgpack path); returns its group. */
-  newGroup(metric: string, unit: string, labels: Record<string, string>): number {
-    this.groups.push({ metric, unit, labels, count: 0 });
+  /**
+   * A new series for callers that tell series apart themselves (the fast msgpack path, which
+   * hands the same header object for a label set batch after batch: the registry and the
+   * limits keep their answers on it); returns its group.
+   */
+  newGroup(header: SeriesHeader): number {
+    this.groups.push({ header, count: 0 });
     return this.groups.length - 1;
   }
 
@@ -105,7 +108,7 @@ export class SeriesGrouper {
         spanCodes[at] = this.spanCodes[i]!;
       }
     }
-    const columns: SeriesColumns = { series: groups, start, timestamps: ts, values };
+    const columns: SeriesColumns = { series: groups.map((g) => g.header), start, timestamps: ts, values };
     if (withIds) columns.ids = { dictionary: this.ids.dictionary, trace: traceCodes, span: spanCodes };
     return columns;
   }
@@ -121,7 +124,7 @@ export class SeriesGrouper {
     }
     let group = this.groupOf.get(key);
     if (group === undefined) {
-      group = this.newGroup(metric, unit, metricEventLabels(attributes));
+      group = this.newGroup(seriesHeader(metric, unit, metricEventLabels(attributes)));
       this.groupOf.set(key, group);
     }
     return group;
