@@ -439,17 +439,26 @@ class MetricEventsReader {
   private mapHeader(): number {
     const b = this.byte();
     if ((b & 0xf0) === 0x80) return b & 0x0f;
-    if (b === 0xde) return this.u16();
-    if (b === 0xdf) return this.u32();
+    if (b === 0xde) return this.elements(this.u16());
+    if (b === 0xdf) return this.elements(this.u32());
     throw NOT_FAST;
   }
 
   private arrayHeader(): number {
     const b = this.byte();
     if ((b & 0xf0) === 0x90) return b & 0x0f;
-    if (b === 0xdc) return this.u16();
-    if (b === 0xdd) return this.u32();
+    if (b === 0xdc) return this.elements(this.u16());
+    if (b === 0xdd) return this.elements(this.u32());
     throw NOT_FAST;
+  }
+
+  /**
+   * A map's or array's element count, which cannot pass the bytes left (an element takes one
+   * at least): a corrupt count would otherwise size the grouper's columns (RangeError).
+   */
+  private elements(count: number): number {
+    if (count > this.src.length - this.pos) throw NOT_FAST;
+    return count;
   }
 
   /** Steps over a string, not decoding it: returns where its bytes start and sets `strLength`. */

@@ -106,6 +106,14 @@ describe('fast metric events path', () => {
     expect(fastMetricEventsBatch(pack(value), TTL)).toBeNull();
   });
 
+  it('leaves a body whose events array claims more events than it has bytes to the general path (no allocation sized by it)', () => {
+    const bytes = new Uint8Array(pack({ events: [metricEvent(1)] }));
+    const at = bytes.indexOf(0x91); // the one-element array header
+    const corrupt = new Uint8Array([...bytes.subarray(0, at), 0xdd, 0xff, 0xff, 0xff, 0xf0, ...bytes.subarray(at + 1)]);
+    expect(fastMetricEventsBatch(corrupt, TTL)).toBeNull();
+    expect(general(corrupt)).toBeInstanceOf(Error);
+  });
+
   it('leaves msgpackr records and float32 to the general path', () => {
     expect(fastMetricEventsBatch(new Packr({ useRecords: true }).pack({ events: [metricEvent(1), metricEvent(2)] }), TTL)).toBeNull();
     expect(fastMetricEventsBatch(new Packr({ useFloat32: 1 }).pack({ events: [metricEvent(1, { value: 0.5 })] }), TTL)).toBeNull();
