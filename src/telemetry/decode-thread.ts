@@ -12,6 +12,7 @@ import { countSamples } from '../storage/events.ts';
 import { LSN_BYTES } from '../storage/wal-entry.ts';
 import { decodeGeneral } from './msgpack-ingest.ts';
 import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
+import { fastSeriesBatchColumns, newColumnScratch } from './msgpack-series-batch.ts';
 import { nameThread } from '../storage/thread-priority.ts';
 import { registerExactMsgpackTimestamps } from './time.ts';
 import type { DecodeJob, DecodeReply, DecodeThreadData } from './decode-pool.ts';
@@ -21,6 +22,8 @@ const { slots, bodyBytes, entryBytes } = workerData as DecodeThreadData;
 nameThread('strata-decode');
 // As the main thread does at start: msgpack timestamps decode exactly (to the microsecond).
 registerExactMsgpackTimestamps();
+/** A series batch's columns, read here and copied into its WAL entry at once: one pair of arrays for every body. */
+const seriesColumns = newColumnScratch();
 
 port.on('message', (job: DecodeJob) => {
   let reply: DecodeReply;
@@ -51,7 +54,7 @@ port.on('message', (job: DecodeJob) => {
 function walEntry(job: DecodeJob, region: Uint8Array | undefined): Uint8Array | null {
   // A slot is read in place; everything kept from it (labels, keys, the entry) is copied out.
   const bytes = job.bytes ?? new Uint8Array(slots!, BodySlots.offsetOf(job.slot, bodyBytes, entryBytes), job.length);
-  const fast = job.format === 'msgpack' ? fastMetricEventsColumns(bytes, job.defaultTtlSeconds) : null;
+  const fast = job.format === 'msgpack' ? fastMetricEventsColumns(bytes, job.defaultTtlSeconds) ?? fastSeriesBatchColumns(bytes, job.defaultTtlSeconds, seriesColumns) : null;
   if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES, region);
   const batch = decodeGeneral(bytes, job.format, job.defaultTtlSeconds);
   if (countSamples(batch) === 0) return null;

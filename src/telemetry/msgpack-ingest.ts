@@ -11,6 +11,7 @@ import type { IngestBatch } from '../storage/events.ts';
 import { badRequest } from './errors.ts';
 import { DEFAULT_TTL_SECONDS, toIngestBatch } from './ingest.ts';
 import { fastMetricEventsBatch } from './msgpack-metric-events.ts';
+import { fastSeriesBatch } from './msgpack-series-batch.ts';
 import { validateIngest } from './schema.ts';
 
 export type IngestFormat = 'json' | 'msgpack';
@@ -53,11 +54,11 @@ export function parseJson(bytes: Uint8Array): unknown {
 
 /**
  * Any ingest body (one event, `{events}`, `{series}`) to a batch; ApiError 400 when anything
- * in it is invalid. msgpack batches of metric events take the fast path when they can.
+ * in it is invalid. msgpack batches of metric events or series take their fast paths when they can.
  */
 export function decodeIngestBatch(bytes: Uint8Array | null, format: IngestFormat, defaultTtlSeconds = DEFAULT_TTL_SECONDS): IngestBatch {
   if (format === 'msgpack' && bytes !== null) {
-    const fast = fastMetricEventsBatch(bytes, defaultTtlSeconds);
+    const fast = fastMetricEventsBatch(bytes, defaultTtlSeconds) ?? fastSeriesBatch(bytes, defaultTtlSeconds);
     if (fast) return fast;
   }
   return decodeGeneral(bytes, format, defaultTtlSeconds);

@@ -19,10 +19,8 @@ import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import { SeriesGrouper } from './series-grouper.ts';
 import { epochMillisToMicros, msgpackTimestampToMicros, parseIsoTimestamp } from './time.ts';
+import { isStringHeader, MsgpackCursor, NOT_FAST, NotFast, unlessNotFast } from './msgpack-cursor.ts';
 
-/** Thrown inside the reader when the body leaves the fast path; never escapes this module. */
-class NotFast extends Error {}
-const NOT_FAST = new NotFast();
 
 const F_TYPE = 1, F_TRACE = 2, F_SPAN = 4, F_TIMESTAMP = 8, F_METRIC = 16, F_VALUE = 32, F_UNIT = 64, F_ATTRIBUTES = 128;
 const REQUIRED = F_TYPE | F_TRACE | F_SPAN | F_TIMESTAMP | F_METRIC | F_VALUE | F_UNIT;
@@ -58,9 +56,6 @@ for (const entry of EVENT_FIELDS) (EVENT_FIELD_BY_LENGTH[entry[0].length] ??= []
 const EVENTS_KEY = ascii('events');
 const TTL_KEY = ascii('ttl_seconds');
 const METRIC_TYPE = ascii('metric');
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-/** Longest string built with String.fromCharCode.apply (arguments are bounded by the stack). */
-const MAX_APPLY_ARGS = 4096;
 
 /** Where the previous event's trace or span id was, and its code. */
 interface LastId {
@@ -103,19 +98,10 @@ export function fastMetricEventsBatch(bytes: Uint8Array, defaultTtlSeconds: numb
 
 /** The same, as columns (what the WAL encoder takes at one copy per column); null when not sure. */
 export function fastMetricEventsColumns(bytes: Uint8Array, defaultTtlSeconds: number): { ttlSeconds: number; columns: SeriesColumns } | null {
-  try {
-    return new MetricEventsReader(bytes).readBody(defaultTtlSeconds);
-  } catch (error) {
-    if (error instanceof NotFast) return null;
-    throw error;
-  }
+  return unlessNotFast(() => new MetricEventsReader(bytes).readBody(defaultTtlSeconds));
 }
 
-class MetricEventsReader {
-  private pos = 0;
-  /** Byte length of the string `string()` last stepped over (a field, not a returned pair: no allocation per string). */
-  private strLength = 0;
-  private readonly view: DataView;
+class MetricEventsReader extends MsgpackCursor {
   private readonly batch = ++batchCounter;
   /** The previous event's ids, reused while the bytes repeat (events of one span come together). */
   private lastTrace: LastId = { start: -1, length: 0, code: 0 };
@@ -127,10 +113,6 @@ class MetricEventsReader {
    * there, without decoding a string header or picking candidates.
    */
   private readonly fieldOrder = new Uint8Array(16).fill(NO_FIELD);
-
-  constructor(private readonly src: Uint8Array) {
-    this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
-  }
 
   readBody(defaultTtlSeconds: number): { ttlSeconds: number; columns: SeriesColumns } {
     const fields = this.mapHeader();
@@ -273,65 +255,6 @@ class MetricEventsReader {
     return keys.equals(known.keyStart + keyOffset, this.src, this.view, start, length);
   }
 
-  // ---- attributes ----
-
-  /** Checks an attributes value (nil or a map of string -> string/number/bool/nil) and steps over it. */
-  private skipAttributes(): void {
-    if (this.src[this.pos] === 0xc0) {
-      this.pos++;
-      return;
-    }
-    const fields = this.mapHeader();
-    for (let f = 0; f < fields; f++) {
-      this.string();
-      this.skipPrimitive();
-    }
-  }
-
-  private skipPrimitive(): void {
-    const b = this.byte();
-    if (b === 0xc0 || b === 0xc2 || b === 0xc3) return;
-    this.pos--;
-    // A string is only decoded (and its UTF-8 checked) by labelsAt, when the label set is new.
-    if (isStringHeader(b)) this.string();
-    else if (!Number.isFinite(this.number())) throw NOT_FAST;
-  }
-
-  /** The labels of an attributes map (already checked by skipAttributes): values stringified, nulls and `__*` keys left out. */
-  private labelsAt(start: number): Record<string, string> {
-    const saved = this.pos;
-    this.pos = start;
-    const labels: Record<string, string> = {};
-    if (this.src[this.pos] === 0xc0) {
-      this.pos = saved;
-      return labels;
-    }
-    const fields = this.mapHeader();
-    const names = new Set<string>();
-    for (let f = 0; f < fields; f++) {
-      const nameStart = this.string();
-      const name = this.text(nameStart, this.strLength);
-      // A repeated key (msgpackr keeps the last) or __proto__ (not a plain property): the general path knows.
-      if (names.has(name) || name === '__proto__') throw NOT_FAST;
-      names.add(name);
-      const value = this.primitiveText();
-      if (value !== null && !name.startsWith('__')) labels[name] = value;
-    }
-    this.pos = saved;
-    return labels;
-  }
-
-  /** A primitive as a label value (String() of it), null for nil. */
-  private primitiveText(): string | null {
-    const b = this.byte();
-    if (b === 0xc0) return null;
-    if (b === 0xc2) return 'false';
-    if (b === 0xc3) return 'true';
-    this.pos--;
-    if (isStringHeader(b)) return this.text(this.string(), this.strLength);
-    return String(this.number());
-  }
-
   // ---- values ----
 
   /** An id's code in the batch dictionary; the previous event's id is recognised by its bytes, without a string. */
@@ -373,32 +296,6 @@ class MetricEventsReader {
     return this.src.subarray(start, start + length);
   }
 
-  /** An epoch-ms uint64 or int64, as msgpackr reads it (a BigInt), for the schema path's conversion. */
-  private int64(signed: boolean): bigint {
-    this.pos++;
-    const high = this.u32();
-    const bits = (BigInt(high) << 32n) | BigInt(this.u32());
-    return signed ? BigInt.asIntN(64, bits) : bits;
-  }
-
-  /** Any msgpack number the general path reads as a JS number (not uint64/int64, which become BigInt; not float32). */
-  private number(): number {
-    const b = this.byte();
-    if (b <= 0x7f) return b;
-    if (b >= 0xe0) return b - 0x100;
-    const at = this.pos;
-    switch (b) {
-      case 0xcb: this.skip(8); return this.view.getFloat64(at);
-      case 0xcc: this.skip(1); return this.view.getUint8(at);
-      case 0xcd: this.skip(2); return this.view.getUint16(at);
-      case 0xce: this.skip(4); return this.view.getUint32(at);
-      case 0xd0: this.skip(1); return this.view.getInt8(at);
-      case 0xd1: this.skip(2); return this.view.getInt16(at);
-      case 0xd2: this.skip(4); return this.view.getInt32(at);
-      default: throw NOT_FAST;
-    }
-  }
-
   // ---- structure ----
 
   /** The event field named by the key at position `f` of an event's map: the last event's when the bytes match, else looked up. */
@@ -435,105 +332,6 @@ class MetricEventsReader {
     }
     throw NOT_FAST;
   }
-
-  private mapHeader(): number {
-    const b = this.byte();
-    if ((b & 0xf0) === 0x80) return b & 0x0f;
-    if (b === 0xde) return this.elements(this.u16());
-    if (b === 0xdf) return this.elements(this.u32());
-    throw NOT_FAST;
-  }
-
-  private arrayHeader(): number {
-    const b = this.byte();
-    if ((b & 0xf0) === 0x90) return b & 0x0f;
-    if (b === 0xdc) return this.elements(this.u16());
-    if (b === 0xdd) return this.elements(this.u32());
-    throw NOT_FAST;
-  }
-
-  /**
-   * A map's or array's element count, which cannot pass the bytes left (an element takes one
-   * at least): a corrupt count would otherwise size the grouper's columns (RangeError).
-   */
-  private elements(count: number): number {
-    if (count > this.src.length - this.pos) throw NOT_FAST;
-    return count;
-  }
-
-  /** Steps over a string, not decoding it: returns where its bytes start and sets `strLength`. */
-  private string(): number {
-    const b = this.byte();
-    let length: number;
-    if ((b & 0xe0) === 0xa0) length = b & 0x1f;
-    else if (b === 0xd9) length = this.byte();
-    else if (b === 0xda) length = this.u16();
-    else if (b === 0xdb) length = this.u32();
-    else throw NOT_FAST;
-    const start = this.pos;
-    this.skip(length);
-    this.strLength = length;
-    return start;
-  }
-
-  /** UTF-8 text of a byte range: ASCII built in one call, anything else through a strict decoder (invalid UTF-8 is not fast). */
-  private text(start: number, length: number): string {
-    const src = this.src;
-    const end = start + length;
-    let ascii = true;
-    for (let i = start; i < end; i++) {
-      if (src[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii && length <= MAX_APPLY_ARGS) return String.fromCharCode.apply(null, src.subarray(start, end) as unknown as number[]);
-    try {
-      return UTF8.decode(src.subarray(start, end));
-    } catch {
-      throw NOT_FAST;
-    }
-  }
-
-  private bytesEqual(start: number, length: number, expected: Uint8Array): boolean {
-    if (length !== expected.length) return false;
-    const src = this.src;
-    for (let i = 0; i < length; i++) if (src[start + i] !== expected[i]) return false;
-    return true;
-  }
-
-  private sameBytes(a: number, b: number, length: number): boolean {
-    const src = this.src;
-    for (let i = 0; i < length; i++) if (src[a + i] !== src[b + i]) return false;
-    return true;
-  }
-
-  private u16(): number {
-    const at = this.pos;
-    this.skip(2);
-    return this.view.getUint16(at);
-  }
-
-  private u32(): number {
-    const at = this.pos;
-    this.skip(4);
-    return this.view.getUint32(at);
-  }
-
-  private byte(): number {
-    if (this.pos >= this.src.length) throw NOT_FAST;
-    return this.src[this.pos++]!;
-  }
-
-  /** Steps over `length` bytes, which must be there. */
-  private skip(length: number): void {
-    if (this.pos + length > this.src.length) throw NOT_FAST;
-    this.pos += length;
-  }
-}
-
-function isStringHeader(b: number): boolean {
-  return (b & 0xe0) === 0xa0 || b === 0xd9 || b === 0xda || b === 0xdb;
 }
 
 /** Forgets the label sets seen so far (for tests, and when MAX_KNOWN are known). */

@@ -23,7 +23,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { badRequest, type ApiError } from './errors.ts';
-import { MAX_MICROS, isIsoTimestamp, timestampProblem, type TimestampInput } from './time.ts';
+import { MAX_EPOCH_MILLIS, isIsoTimestamp, timestampProblem, type TimestampInput } from './time.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Custom kinds: what JSON Schema cannot say (Dates, BigInt and typed arrays from msgpack)
@@ -536,8 +536,6 @@ function tagged<K extends IngestBody['kind'], T>(kind: K, result: Validation<T>)
 // Series batch: equal lengths and ordered timestamps
 // ---------------------------------------------------------------------------------------------
 
-/** Largest |epoch ms| whose µs is still exact (see time.ts). */
-const MAX_EPOCH_MILLIS = Math.floor(MAX_MICROS / 1000);
 
 function seriesBatchProblem(body: SeriesBatchBody): string | undefined {
   for (let i = 0; i < body.series.length; i++) {

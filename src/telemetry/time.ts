@@ -18,6 +18,8 @@ import { addExtension } from 'msgpackr';
 
 /** Latest representable instant: 2255-06-05T23:47:34.740991Z. */
 export const MAX_MICROS = Number.MAX_SAFE_INTEGER;
+/** Largest |epoch ms| whose µs is still exact. */
+export const MAX_EPOCH_MILLIS = Math.floor(MAX_MICROS / 1000);
 /** Earliest representable instant: 1684-07-28T00:12:25.259009Z. */
 export const MIN_MICROS = -Number.MAX_SAFE_INTEGER;
 
