@@ -27,7 +27,9 @@
  *
  * Scenarios:
  *   decode     in process: one 10k-event batch through decode, WAL encoding and apply, the
- *              per-event path (before issue 8) against the fast path (bench/ingest/decode-paths.ts)
+ *              per-event path (before issue 8) against the fast path; one series-batch body
+ *              from bytes to WAL entry, general path against the series fast path
+ *              (bench/ingest/decode-paths.ts)
  *   series     strata series batches (msgpack Float64Arrays, 250 series × 150 samples per body)
  *   vm-series  VictoriaMetrics /api/v1/import, one JSON line per series (same bodies' samples)
  *   events     strata metric events, 10,000 per body (plain msgpack)
@@ -46,7 +48,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { postAll, streamAll, type SendStats } from './ingest/clients.ts';
-import { measureDecodePaths } from './ingest/decode-paths.ts';
+import { measureDecodePaths, measureSeriesBodyPaths } from './ingest/decode-paths.ts';
 import { cpuSeconds, settled, startStrata, startVictoriaMetrics, victoriaMetricsAvailable, VICTORIA_METRICS_BIN, type CpuSeconds, type ServerProcess } from './ingest/processes.ts';
 import { strataQueryableSamples, strataTraceCount, victoriaMetricsQueryableSamples } from './ingest/verify.ts';
 import { spanEventBodies, Workload, type WorkloadShape } from './ingest/workload.ts';
@@ -127,6 +129,10 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     stage('decode + validate', 'decodeMs');
     stage('WAL encoding', 'walEncodeMs');
     stage('apply (threaded path: main thread decodes the WAL encoding, then applies)', 'applyMs');
+    const series = measureSeriesBodyPaths();
+    const body = `series batch body (${series.samples.toLocaleString('en-US')} samples), decode + validate + WAL encoding on a decode thread`;
+    rows.push({ name: `${body}: general path (msgpackr + schema)`, value: series.generalMs, unit: 'ms' });
+    rows.push({ name: `${body}: series fast path`, value: series.fastMs, unit: 'ms' });
   }
   // A fresh server of each engine: the warm-up bodies, then the timed ones, over HTTP.
   const strataPosts = (bodies: Uint8Array[], warm: Uint8Array[]) => onStrata((url, pid) => timeSamples(pid, workload,

@@ -7,10 +7,12 @@
  * which is the least disturbed by other work on the machine.
  */
 import { decodeBatch, encodeBatch, encodeSeriesColumns } from '../../src/storage/batch-codec.ts';
+import { LSN_BYTES } from '../../src/storage/wal-entry.ts';
 import type { IngestBatch } from '../../src/storage/events.ts';
 import { Store } from '../../src/store.ts';
 import { toEngineEvent } from '../../src/telemetry/ingest.ts';
-import { unpackMsgpack } from '../../src/telemetry/msgpack-ingest.ts';
+import { decodeGeneral, unpackMsgpack } from '../../src/telemetry/msgpack-ingest.ts';
+import { fastSeriesBatchColumns, newColumnScratch } from '../../src/telemetry/msgpack-series-batch.ts';
 import { fastMetricEventsColumns } from '../../src/telemetry/msgpack-metric-events.ts';
 import { validateIngest, type Event } from '../../src/telemetry/schema.ts';
 import { Workload } from './workload.ts';
@@ -70,6 +72,37 @@ function measure(bodies: Uint8Array[], repetitions: number, decode: (bytes: Uint
       t = performance.now();
       store.apply(stages.applied());
       best.applyMs = Math.min(best.applyMs, performance.now() - t);
+    }
+  }
+  return best;
+}
+
+/**
+ * A decode thread's work on one series-batch body as the HTTP scenario sends it (250 series ×
+ * 150 samples, msgpackr's Packr with typed arrays: records and Float64Arrays), from bytes to
+ * the WAL entry: through msgpackr and the schema (the general path) and through the series
+ * fast path, as the thread runs it (columns lent, entry written into a slot's region).
+ */
+export function measureSeriesBodyPaths(repetitions = 15): { generalMs: number; fastMs: number; samples: number } {
+  const workload = new Workload({ series: 4000, samplesPerSeries: 150, samplesPerRound: 150, seriesPerBody: 250, eventsPerBody: 10_000 });
+  const bodies = workload.strataSeriesBodies();
+  const region = new Uint8Array(2 * 1024 * 1024);
+  const scratch = newColumnScratch();
+  const general = fastest(bodies, repetitions, (body) => encodeBatch(decodeGeneral(body, 'msgpack', 604_800), LSN_BYTES, region));
+  const fast = fastest(bodies, repetitions, (body) => {
+    const { ttlSeconds, columns } = fastSeriesBatchColumns(body, 604_800, scratch)!;
+    return encodeSeriesColumns(ttlSeconds, columns, LSN_BYTES, region);
+  });
+  return { generalMs: general, fastMs: fast, samples: workload.shape.seriesPerBody * workload.shape.samplesPerRound };
+}
+
+function fastest(bodies: Uint8Array[], repetitions: number, run: (body: Uint8Array) => unknown): number {
+  let best = Infinity;
+  for (let r = 0; r < repetitions; r++) {
+    for (const body of bodies) {
+      const t = performance.now();
+      run(body);
+      best = Math.min(best, performance.now() - t);
     }
   }
   return best;
