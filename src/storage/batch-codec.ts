@@ -88,10 +88,9 @@ export function decodeBatch(bytes: Uint8Array): IngestBatch {
 
 // ---- format 2: series batches ----
 
-interface CachedHeader {
-  metric: string;
-  unit: string | undefined;
-  bytes: Uint8Array;
+/** A class, not an object literal: long-lived literals make V8 recompile code that inlines them (see header-cache.ts). */
+class CachedHeader {
+  constructor(readonly metric: string, readonly unit: string | undefined, readonly bytes: Uint8Array) {}
 }
 
 /** Header bytes by labels object (checked against metric and unit, which may differ for a shared object). */
@@ -201,7 +200,7 @@ function headerBytes(s: SeriesHead): Uint8Array {
     w.string(s.labels[name]!);
   }
   const bytes = w.result().slice();
-  headers.set(s.labels, { metric: s.metric, unit: s.unit, bytes });
+  headers.set(s.labels, new CachedHeader(s.metric, s.unit, bytes));
   return bytes;
 }
 

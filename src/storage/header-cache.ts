@@ -16,19 +16,30 @@ export interface SeriesHeader extends SeriesName {
   labelsCheckedBy?: object | undefined;
 }
 
-/** A header with both memo fields present from the start: one object shape for every header. */
-export function seriesHeader(metric: string, unit: string | undefined, labels: Record<string, string>): SeriesHeader {
-  return { metric, unit, labels, seriesMemo: undefined, labelsCheckedBy: undefined };
+/**
+ * Headers are made by a constructor, not an object literal: V8 tracks each literal's
+ * allocation site and, once enough of its objects outlive a young-generation collection,
+ * switches the site to old-space allocation, throwing away every optimised function that
+ * inlined it — which long-lived headers made happen again each time new series came in,
+ * recompiling the decoders in the middle of an ingest.
+ */
+class Header implements SeriesHeader {
+  seriesMemo: SeriesHeader['seriesMemo'] = undefined;
+  labelsCheckedBy: object | undefined = undefined;
+  constructor(readonly metric: string, readonly unit: string | undefined, readonly labels: Record<string, string>) {}
 }
 
-interface Entry {
-  /** Where the header's bytes are in the cache's KeyArena, and how many. */
-  keyAt: number;
-  keyLength: number;
-  header: SeriesHeader;
-  next: Entry | null;
+/** A header with both memo fields present from the start: one object shape for every header. */
+export function seriesHeader(metric: string, unit: string | undefined, labels: Record<string, string>): SeriesHeader {
+  return new Header(metric, unit, labels);
+}
+
+/** A remembered header (a class, not a literal: see Header). */
+class Entry {
   /** The entry looked up right after this one last time. */
-  follower: Entry | null;
+  follower: Entry | null = null;
+  /** `keyAt`, `keyLength`: where the header's bytes are in the cache's KeyArena, and how many. */
+  constructor(readonly keyAt: number, readonly keyLength: number, readonly header: SeriesHeader, readonly next: Entry | null) {}
 }
 
 /** Enough for every live series of a large deployment; past it the cache starts over. */
@@ -71,7 +82,7 @@ export class HeaderCache {
     const h = smallKey(hashBytes(0x811c9dc5 ^ bytes.length, bytes, 0, bytes.length));
     // Copied into the arena (a view would keep a whole WAL file alive).
     const keyAt = this.keys.append(bytes, 0, bytes.length);
-    const entry: Entry = { keyAt, keyLength: bytes.length, header, next: this.entries.get(h) ?? null, follower: null };
+    const entry = new Entry(keyAt, bytes.length, header, this.entries.get(h) ?? null);
     this.entries.set(h, entry);
     if (this.last !== null) this.last.follower = entry;
     this.last = entry;
