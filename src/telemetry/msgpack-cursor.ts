@@ -11,6 +11,11 @@ export class NotFast extends Error {}
 export const NOT_FAST = new NotFast();
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A key's bytes (ASCII names), to compare with a body's keys in place. */
+export const asciiBytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+/** The `ttl_seconds` key both batch shapes have. */
+export const TTL_KEY = asciiBytes('ttl_seconds');
 /** Longest string built with String.fromCharCode.apply (arguments are bounded by the stack). */
 const MAX_APPLY_ARGS = 4096;
 
@@ -122,6 +127,13 @@ export class MsgpackCursor {
     this.pos--;
     if (isStringHeader(b)) return this.text(this.string(), this.strLength);
     return String(this.number());
+  }
+
+  /** A `ttl_seconds` value: an integer, 0 or more (the schema's TtlSeconds). */
+  protected ttlSeconds(): number {
+    const ttl = this.number();
+    if (!Number.isInteger(ttl) || ttl < 0) throw NOT_FAST;
+    return ttl;
   }
 
   /** An epoch-ms uint64 or int64, as msgpackr reads it (a BigInt), for the schema path's conversion. */

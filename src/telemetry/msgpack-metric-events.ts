@@ -19,16 +19,15 @@ import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
 import { SeriesGrouper } from './series-grouper.ts';
 import { epochMillisToMicros, msgpackTimestampToMicros, parseIsoTimestamp } from './time.ts';
-import { isStringHeader, MsgpackCursor, NOT_FAST, NotFast, unlessNotFast } from './msgpack-cursor.ts';
+import { asciiBytes, isStringHeader, MsgpackCursor, NOT_FAST, NotFast, TTL_KEY, unlessNotFast } from './msgpack-cursor.ts';
 
 
 const F_TYPE = 1, F_TRACE = 2, F_SPAN = 4, F_TIMESTAMP = 8, F_METRIC = 16, F_VALUE = 32, F_UNIT = 64, F_ATTRIBUTES = 128;
 const REQUIRED = F_TYPE | F_TRACE | F_SPAN | F_TIMESTAMP | F_METRIC | F_VALUE | F_UNIT;
 
-const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const EVENT_FIELDS: [Uint8Array, number][] = [
-  [ascii('type'), F_TYPE], [ascii('trace_id'), F_TRACE], [ascii('span_id'), F_SPAN], [ascii('timestamp'), F_TIMESTAMP],
-  [ascii('metric'), F_METRIC], [ascii('value'), F_VALUE], [ascii('unit'), F_UNIT], [ascii('attributes'), F_ATTRIBUTES],
+  [asciiBytes('type'), F_TYPE], [asciiBytes('trace_id'), F_TRACE], [asciiBytes('span_id'), F_SPAN], [asciiBytes('timestamp'), F_TIMESTAMP],
+  [asciiBytes('metric'), F_METRIC], [asciiBytes('value'), F_VALUE], [asciiBytes('unit'), F_UNIT], [asciiBytes('attributes'), F_ATTRIBUTES],
 ];
 /**
  * Each field's key as msgpack encodes it (fixstr header + name, 5 to 11 bytes), by field bit
@@ -53,9 +52,8 @@ const NO_FIELD = 0xff;
 /** EVENT_FIELDS indexed by name length. */
 const EVENT_FIELD_BY_LENGTH: ([Uint8Array, number][] | undefined)[] = [];
 for (const entry of EVENT_FIELDS) (EVENT_FIELD_BY_LENGTH[entry[0].length] ??= []).push(entry);
-const EVENTS_KEY = ascii('events');
-const TTL_KEY = ascii('ttl_seconds');
-const METRIC_TYPE = ascii('metric');
+const EVENTS_KEY = asciiBytes('events');
+const METRIC_TYPE = asciiBytes('metric');
 
 /** Where the previous event's trace or span id was, and its code. */
 interface LastId {
@@ -123,9 +121,7 @@ class MetricEventsReader extends MsgpackCursor {
       if (this.bytesEqual(start, this.strLength, EVENTS_KEY) && grouper === null) {
         grouper = this.readEvents();
       } else if (this.bytesEqual(start, this.strLength, TTL_KEY)) {
-        const ttl = this.number();
-        if (!Number.isInteger(ttl) || ttl < 0) throw NOT_FAST;
-        ttlSeconds = ttl;
+        ttlSeconds = this.ttlSeconds();
       } else {
         throw NOT_FAST;
       }

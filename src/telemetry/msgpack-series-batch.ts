@@ -17,16 +17,14 @@
 import type { IngestBatch } from '../storage/events.ts';
 import { HeaderCache, seriesHeader, type SeriesHeader } from '../storage/header-cache.ts';
 import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
-import { MsgpackCursor, NOT_FAST, unlessNotFast, type RecordShape } from './msgpack-cursor.ts';
+import { asciiBytes, MsgpackCursor, NOT_FAST, TTL_KEY, unlessNotFast, type RecordShape } from './msgpack-cursor.ts';
 import { MAX_EPOCH_MILLIS } from './time.ts';
 
-const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const SERIES_KEY = ascii('series');
-const TTL_KEY = ascii('ttl_seconds');
+const SERIES_KEY = asciiBytes('series');
 const F_METRIC = 1, F_LABELS = 2, F_UNIT = 4, F_TIMESTAMPS = 8, F_VALUES = 16;
 const REQUIRED = F_METRIC | F_LABELS | F_TIMESTAMPS | F_VALUES;
 const FIELDS: [Uint8Array, number][] = [
-  [ascii('metric'), F_METRIC], [ascii('labels'), F_LABELS], [ascii('unit'), F_UNIT], [ascii('timestamps'), F_TIMESTAMPS], [ascii('values'), F_VALUES],
+  [asciiBytes('metric'), F_METRIC], [asciiBytes('labels'), F_LABELS], [asciiBytes('unit'), F_UNIT], [asciiBytes('timestamps'), F_TIMESTAMPS], [asciiBytes('values'), F_VALUES],
 ];
 /** msgpackr's typed-array extension (type 0x74, "t"), and its code for Float64Array. */
 const TYPED_ARRAY_EXT = 0x74;
@@ -101,9 +99,7 @@ class SeriesBatchReader extends MsgpackCursor {
         for (let k = 0; k < count; k++) this.readSeries();
         read = true;
       } else if (this.bytesEqual(start, this.strLength, TTL_KEY)) {
-        const ttl = this.number();
-        if (!Number.isInteger(ttl) || ttl < 0) throw NOT_FAST;
-        ttlSeconds = ttl;
+        ttlSeconds = this.ttlSeconds();
       } else {
         throw NOT_FAST;
       }

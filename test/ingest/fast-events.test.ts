@@ -9,21 +9,13 @@ import { Packr, pack } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestBatch } from '../../src/storage/events.ts';
 import { fastMetricEventsBatch } from '../../src/telemetry/msgpack-metric-events.ts';
-import { ingestBatchFromValue, unpackMsgpack } from '../../src/telemetry/msgpack-ingest.ts';
+import { checkCorruptedBodies, generalBatch } from './fast-path-checks.ts';
 import { registerExactMsgpackTimestamps } from '../../src/telemetry/time.ts';
 
 const BASE_MS = 1_790_000_000_000;
 const TTL = 604_800;
 
 beforeAll(() => registerExactMsgpackTimestamps());
-
-function general(bytes: Uint8Array): IngestBatch | Error {
-  try {
-    return ingestBatchFromValue(unpackMsgpack(bytes), TTL);
-  } catch (error) {
-    return error as Error;
-  }
-}
 
 /** Every sample with its series, sorted: equal for batches that apply the same data. */
 function samples(batch: IngestBatch): string[] {
@@ -68,7 +60,7 @@ describe('fast metric events path', () => {
     fc.assert(fc.property(body, (b) => {
       const bytes = pack(b);
       const fast = fastMetricEventsBatch(bytes, TTL);
-      const slow = general(bytes);
+      const slow = generalBatch(bytes, TTL);
       expect(slow).not.toBeInstanceOf(Error);
       expect(fast).not.toBeNull();
       expect(fast!.ttlSeconds).toBe((slow as IngestBatch).ttlSeconds);
@@ -78,17 +70,7 @@ describe('fast metric events path', () => {
   });
 
   it('never accepts what the general path refuses, and agrees on what both accept (corrupted bodies, property)', () => {
-    const corruption = fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), cut: fc.boolean() });
-    fc.assert(fc.property(body, corruption, (b, c) => {
-      const bytes = new Uint8Array(pack(b));
-      if (bytes.length === 0) return;
-      const at = c.at % bytes.length;
-      const corrupted = c.cut ? bytes.subarray(0, at) : (bytes[at] = c.byte, bytes);
-      const fast = fastMetricEventsBatch(corrupted, TTL);
-      const slow = general(corrupted);
-      if (slow instanceof Error) expect(fast).toBeNull();
-      else if (fast) expect(samples(fast)).toEqual(samples(slow));
-    }), { numRuns: 2000 });
+    checkCorruptedBodies(body, (b) => pack(b), (bytes) => fastMetricEventsBatch(bytes, TTL), samples, TTL, 2000);
   });
 
   it.each([
@@ -111,7 +93,7 @@ describe('fast metric events path', () => {
     const at = bytes.indexOf(0x91); // the one-element array header
     const corrupt = new Uint8Array([...bytes.subarray(0, at), 0xdd, 0xff, 0xff, 0xff, 0xf0, ...bytes.subarray(at + 1)]);
     expect(fastMetricEventsBatch(corrupt, TTL)).toBeNull();
-    expect(general(corrupt)).toBeInstanceOf(Error);
+    expect(generalBatch(corrupt, TTL)).toBeInstanceOf(Error);
   });
 
   it('leaves msgpackr records and float32 to the general path', () => {
@@ -131,7 +113,7 @@ describe('fast metric events path', () => {
     ext.copy(bytes, at);
     const fast = fastMetricEventsBatch(bytes, TTL)!;
     expect([...fast.series[0]!.timestamps]).toEqual([1_790_000_000_501_587]);
-    expect(samples(fast)).toEqual(samples(general(bytes) as IngestBatch));
+    expect(samples(fast)).toEqual(samples(generalBatch(bytes, TTL) as IngestBatch));
   });
 
   it('tells series apart that share the expected series\' attribute bytes but not its metric or unit', () => {
@@ -146,7 +128,7 @@ describe('fast metric events path', () => {
     for (const twist of twists) events.push(metricEvent(events.length, a), metricEvent(events.length + 1, b), metricEvent(events.length + 2, a), metricEvent(events.length + 3, twist));
     const bytes = pack({ events });
     const fast = fastMetricEventsBatch(bytes, TTL)!;
-    expect(samples(fast)).toEqual(samples(general(bytes) as IngestBatch));
+    expect(samples(fast)).toEqual(samples(generalBatch(bytes, TTL) as IngestBatch));
     expect(new Set(fast.series.map((s) => JSON.stringify([s.metric, s.unit, s.labels]))).size).toBe(2 + twists.length);
   });
 

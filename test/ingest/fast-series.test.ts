@@ -7,19 +7,11 @@ import fc from 'fast-check';
 import { Packr, pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import type { IngestBatch } from '../../src/storage/events.ts';
-import { ingestBatchFromValue, unpackMsgpack } from '../../src/telemetry/msgpack-ingest.ts';
+import { checkCorruptedBodies, generalBatch } from './fast-path-checks.ts';
 import { fastSeriesBatch, fastSeriesBatchColumns, newColumnScratch } from '../../src/telemetry/msgpack-series-batch.ts';
 
 const BASE_MS = 1_790_000_000_000;
 const TTL = 604_800;
-
-function general(bytes: Uint8Array): IngestBatch | Error {
-  try {
-    return ingestBatchFromValue(unpackMsgpack(bytes), TTL);
-  } catch (error) {
-    return error as Error;
-  }
-}
 
 /** Every sample with its series, in order; values as [Object.is-exact] strings (NaN and -0 kept apart). */
 function samples(batch: IngestBatch): string[] {
@@ -95,7 +87,7 @@ describe('fast series batch path', () => {
   it('takes series batches in every column form and encoding and converts them as the general path does (property)', () => {
     fc.assert(fc.property(body, (b) => {
       const bytes = encode(b);
-      const slow = general(bytes);
+      const slow = generalBatch(bytes, TTL);
       expect(slow).not.toBeInstanceOf(Error);
       const fast = fastSeriesBatch(bytes, TTL);
       expect(fast).not.toBeNull();
@@ -105,16 +97,7 @@ describe('fast series batch path', () => {
   });
 
   it('never accepts what the general path refuses, and agrees on what both accept (corrupted bodies, property)', () => {
-    const corruption = fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), cut: fc.boolean() });
-    fc.assert(fc.property(body, corruption, (b, c) => {
-      const bytes = new Uint8Array(encode(b));
-      const at = c.at % bytes.length;
-      const corrupted = c.cut ? bytes.subarray(0, at) : (bytes[at] = c.byte, bytes);
-      const fast = fastSeriesBatch(corrupted, TTL);
-      const slow = general(corrupted);
-      if (slow instanceof Error) expect(fast).toBeNull();
-      else if (fast) expect(samples(fast)).toEqual(samples(slow));
-    }), { numRuns: 3000 });
+    checkCorruptedBodies(body, encode, (bytes) => fastSeriesBatch(bytes, TTL), samples, TTL, 3000);
   });
 
   const entry = (extra: Record<string, unknown> = {}) => ({ metric: 'm', labels: { host: 'a' }, timestamps: new Float64Array([BASE_MS, BASE_MS + 1]), values: new Float64Array([1, 2]), ...extra });
@@ -140,7 +123,7 @@ describe('fast series batch path', () => {
     for (const name of ['records', 'maps']) {
       const bytes = encoders[name]!(value);
       expect(fastSeriesBatch(bytes, TTL), name).toBeNull();
-      expect(general(bytes) instanceof Error, name).toBe(!valid);
+      expect(generalBatch(bytes, TTL) instanceof Error, name).toBe(!valid);
     }
   });
 
@@ -150,10 +133,10 @@ describe('fast series batch path', () => {
     const bytes = new Packr({ moreTypes: true }).pack({ series: [entry()], ttl_seconds: 100 });
     expect([...bytes.subarray(-2)]).toEqual([0xcc, 100]);
     const taken = Uint8Array.of(...bytes.subarray(0, -2), 0x41);
-    expect(general(taken)).toBeInstanceOf(Error);
+    expect(generalBatch(taken, TTL)).toBeInstanceOf(Error);
     expect(fastSeriesBatch(taken, TTL)).toBeNull();
     const free = Uint8Array.of(...bytes.subarray(0, -2), 0x7f);
-    expect((general(free) as IngestBatch).ttlSeconds).toBe(127);
+    expect((generalBatch(free, TTL) as IngestBatch).ttlSeconds).toBe(127);
     expect(fastSeriesBatch(free, TTL)!.ttlSeconds).toBe(127);
   });
 
@@ -171,7 +154,7 @@ describe('fast series batch path', () => {
       series: [entry(), entry({ unit: '' }), entry({ labels: { region: 'a' } }), entry({ labels: { host: 'a', region: 'b' } }), entry({ labels: { region: 'b', host: 'a' } })],
     });
     const fast = fastSeriesBatch(bytes, TTL)!;
-    expect(samples(fast)).toEqual(samples(general(bytes) as IngestBatch));
+    expect(samples(fast)).toEqual(samples(generalBatch(bytes, TTL) as IngestBatch));
     expect(fast.series.map((s) => [s.unit, s.labels])).toEqual([
       [undefined, { host: 'a' }], ['', { host: 'a' }], [undefined, { region: 'a' }], [undefined, { host: 'a', region: 'b' }], [undefined, { region: 'b', host: 'a' }],
     ]);
@@ -188,6 +171,6 @@ describe('fast series batch path', () => {
     const big = fastSeriesBatchColumns(bytes, TTL, scratch)!;
     expect(big.columns.timestamps.length).toBe(2 * n);
     expect(big.columns.timestamps.buffer).toBe(scratch.timestamps.buffer);
-    expect(samples({ ttlSeconds: TTL, events: [], series: fastSeriesBatch(bytes, TTL)!.series })).toEqual(samples(general(bytes) as IngestBatch));
+    expect(samples({ ttlSeconds: TTL, events: [], series: fastSeriesBatch(bytes, TTL)!.series })).toEqual(samples(generalBatch(bytes, TTL) as IngestBatch));
   });
 });
