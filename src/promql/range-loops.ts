@@ -540,15 +540,14 @@ export interface RangeJob extends HelperJob {
   name: string;
   params: RangeParams;
   /**
-   * Series k's times: when tShared is set, a view of tShared[tWhere[3k]] at element
-   * tWhere[3k + 1], tWhere[3k + 2] long (times that already live in shared memory, e.g.
-   * store-source.ts' millisecond cache: not copied); else t[offsets[k], offsets[k + 1]).
+   * Series k's times: a view of tShared[tWhere[3k]] at element tWhere[3k + 1], tWhere[3k + 2]
+   * long. Times that already live in shared memory (store-source.ts' millisecond cache and
+   * its reads) are referenced where they are; the others are copied into tShared[0].
    */
-  tShared: SharedArrayBuffer[] | null;
-  tWhere: Float64Array | null;
-  t: SharedArrayBuffer;
+  tShared: SharedArrayBuffer[];
+  tWhere: Float64Array;
   v: SharedArrayBuffer;
-  /** Series k's samples (values, and times unless shared) are [offsets[k], offsets[k + 1]). */
+  /** Series k's values are [offsets[k], offsets[k + 1]) of v. */
   offsets: SharedArrayBuffer;
   /** Series in the job (the buffers may be larger). */
   count: number;
@@ -573,39 +572,44 @@ function rangeJob(
   const m = picked.length;
   let samples = 0;
   for (let k = 0; k < m; k++) samples += series[picked[k]].t.length;
-  // Times already in shared memory are referenced, not copied (when all of them are).
-  let tShared: SharedArrayBuffer[] | null = [];
-  const tWhere = new Float64Array(3 * m);
-  const bufferIndex = new Map<SharedArrayBuffer, number>();
-  for (let k = 0; k < m && tShared !== null; k++) {
+  // Times already in shared memory are referenced, not copied; the others go into buffer 0.
+  let copied = 0;
+  for (let k = 0; k < m; k++) {
     const ts = series[picked[k]].t;
-    if (!(ts.buffer instanceof SharedArrayBuffer)) {
-      tShared = null;
-      break;
-    }
-    let b = bufferIndex.get(ts.buffer);
-    if (b === undefined) {
-      b = tShared.length;
-      bufferIndex.set(ts.buffer, b);
-      tShared.push(ts.buffer);
-    }
-    tWhere[3 * k] = b;
-    tWhere[3 * k + 1] = ts.byteOffset / 8;
-    tWhere[3 * k + 2] = ts.length;
+    if (!(ts.buffer instanceof SharedArrayBuffer)) copied += ts.length;
   }
-  const t = sharedScratch('range.t', tShared ? 8 : samples * 8);
+  const t = sharedScratch('range.t', Math.max(8, copied * 8));
+  const tView = new Float64Array(t, 0, copied);
+  const tShared: SharedArrayBuffer[] = [t];
+  const tWhere = new Float64Array(3 * m);
+  const bufferIndex = new Map<SharedArrayBuffer, number>([[t, 0]]);
   const v = sharedScratch('range.v', samples * 8);
   const offsets = sharedScratch('range.offsets', (m + 1) * 4);
-  const tView = new Float64Array(t, 0, tShared ? 0 : samples);
   const vView = new Float64Array(v, 0, samples);
   const offsetView = new Int32Array(offsets, 0, m + 1);
-  let o = 0;
+  let o = 0, c = 0;
   for (let k = 0; k < m; k++) {
     const s = series[picked[k]];
+    const ts = s.t;
+    if (ts.buffer instanceof SharedArrayBuffer) {
+      let b = bufferIndex.get(ts.buffer);
+      if (b === undefined) {
+        b = tShared.length;
+        bufferIndex.set(ts.buffer, b);
+        tShared.push(ts.buffer);
+      }
+      tWhere[3 * k] = b;
+      tWhere[3 * k + 1] = ts.byteOffset / 8;
+    } else {
+      tView.set(ts, c);
+      tWhere[3 * k] = 0;
+      tWhere[3 * k + 1] = c;
+      c += ts.length;
+    }
+    tWhere[3 * k + 2] = ts.length;
     offsetView[k] = o;
-    if (!tShared) tView.set(s.t, o);
     vView.set(s.v, o);
-    o += s.t.length;
+    o += ts.length;
   }
   offsetView[m] = o;
   let sumRows: SharedArrayBuffer | null = null;
@@ -623,7 +627,7 @@ function rangeJob(
   // A fused job writes no steps or values: its output buffers are left empty.
   const outCells = fusedSum ? 0 : m * params.numSteps;
   return {
-    kind: 'range', control: newControl(), name, params, tShared, tWhere: tShared ? tWhere : null, t, v, offsets, count: m,
+    kind: 'range', control: newControl(), name, params, tShared, tWhere, v, offsets, count: m,
     sumRows, countRows, sumBases,
     outSteps: sharedScratch('range.outSteps', outCells * 4),
     outValues: sharedScratch('range.outValues', outCells * 8),
@@ -634,7 +638,6 @@ function rangeJob(
 /** Runs a range job on the helper thread. */
 export function runRangeJob(job: RangeJob): number {
   const loop = RANGE_LOOPS[job.name];
-  const t = new Float64Array(job.t);
   const v = new Float64Array(job.v);
   const offsets = new Int32Array(job.offsets);
   const outSteps = new Int32Array(job.outSteps);
@@ -643,16 +646,12 @@ export function runRangeJob(job: RangeJob): number {
   const T = job.params.numSteps;
   const fused = job.sumRows !== null && job.countRows !== null;
   const input = fused ? rangeLoopInput(job.params, outSteps, outValues, new Float64Array(job.sumRows!), new Float64Array(job.countRows!)) : rangeLoopInput(job.params, outSteps, outValues);
-  const shared = job.tShared?.map((b) => new Float64Array(b)) ?? null;
+  const shared = job.tShared.map((b) => new Float64Array(b));
   const where = job.tWhere;
   const bases = job.sumBases ? new Int32Array(job.sumBases, 0, job.count) : null;
   for (let k = 0; k < counts.length; k++) {
-    if (shared !== null && where !== null) {
-      const at = where[3 * k + 1];
-      input.t = shared[where[3 * k]].subarray(at, at + where[3 * k + 2]);
-    } else {
-      input.t = t.subarray(offsets[k], offsets[k + 1]);
-    }
+    const at = where[3 * k + 1];
+    input.t = shared[where[3 * k]].subarray(at, at + where[3 * k + 2]);
     input.v = v.subarray(offsets[k], offsets[k + 1]);
     if (bases) {
       input.sumBase = bases[k];
