@@ -30,9 +30,16 @@ export function labelsToRecord(labels: Labels): Record<string, string> {
 
 /** A string identifying the label set; equal sets give equal keys. */
 export function labelsKey(labels: Labels): string {
-  let key = '';
-  for (const l of labels) key += l.name + '\u0000' + l.value + '\u0001';
-  return key;
+  // Joined, not `+=`: keys are cached per series (selectors.ts), and a concatenation stays a
+  // tree of string objects (about ten per key) that every full GC of the main heap marks.
+  const parts: string[] = new Array(labels.length * 4);
+  for (let i = 0; i < labels.length; i++) {
+    parts[4 * i] = labels[i]!.name;
+    parts[4 * i + 1] = '\u0000';
+    parts[4 * i + 2] = labels[i]!.value;
+    parts[4 * i + 3] = '\u0001';
+  }
+  return parts.join('');
 }
 
 export function dropMetricName(labels: Labels): Labels {
