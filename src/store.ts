@@ -20,6 +20,7 @@ import type { MetricSegment, SliceVisitor } from './storage/metric-segment.ts';
 import { RowTable } from './storage/row-table.ts';
 import type { RowSegment } from './storage/row-segment.ts';
 import { LOG_COLUMNS, SPAN_EVENT_COLUMNS, SPAN_EVENT_KIND, SPAN_STATUS_CODE } from './storage/tables.ts';
+import { FlushPacer } from './storage/flush-pacer.ts';
 import { Durability, type DurabilityStats, type TableMask } from './storage/durability.ts';
 import type { FlushMode } from './storage/segment-writer.ts';
 import { compactMetricSegment, compactRowSegment, inheritParts, mergeMetricSegments, mergeRowSegments, mergeSmallRuns } from './storage/compact.ts';
@@ -45,6 +46,12 @@ export interface StoreOpenOptions extends StoreOptions {
   nodeId?: string;
   /** Period of the maintenance timer (seal when due, flush, checkpoint), ms; 0 = no timer. Default 1000. */
   maintenanceIntervalMs?: number;
+  /**
+   * The timer's flush waits until ingest has been quiet this long (ms, default 1000), but no
+   * more than `flushMaxDelayMs` (default 10000) after it was first put off (flush-pacer.ts).
+   */
+  flushQuietMs?: number;
+  flushMaxDelayMs?: number;
   /** How often the timer also runs the TTL sweep (it walks every series and span), ms. Default 30000. */
   sweepIntervalMs?: number;
   /** Where Parquet encoding runs: a worker thread (default) or chunked on this thread. */
@@ -56,6 +63,8 @@ export interface StoreOpenOptions extends StoreOptions {
 const ALL_TABLES: TableMask = { metrics: true, spanEvents: true, logs: true };
 const DEFAULT_MAINTENANCE_INTERVAL_MS = 1000;
 const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
+const DEFAULT_FLUSH_QUIET_MS = 1000;
+const DEFAULT_FLUSH_MAX_DELAY_MS = 10_000;
 
 export const DEFAULT_LIMITS: TableLimits = { maxHeadRows: 1_000_000, maxHeadAgeMicros: 60_000_000 };
 
@@ -85,6 +94,7 @@ export class Store {
 
   private durability: Durability | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
+  private flushPacer = new FlushPacer(DEFAULT_FLUSH_QUIET_MS, DEFAULT_FLUSH_MAX_DELAY_MS);
   private closing: Promise<void> | null = null;
 
   constructor(opts: StoreOptions = {}) {
@@ -106,6 +116,7 @@ export class Store {
       store.durability = await Durability.open({ ...opts, dataDir: opts.dataDir, log }, store.replayTarget(), store.clock());
       store.dropExpired();
     }
+    store.flushPacer = new FlushPacer(opts.flushQuietMs ?? DEFAULT_FLUSH_QUIET_MS, opts.flushMaxDelayMs ?? DEFAULT_FLUSH_MAX_DELAY_MS);
     const interval = opts.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS;
     if (interval > 0) {
       const sweepEvery = Math.max(1, Math.round((opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS) / interval));
@@ -137,6 +148,7 @@ export class Store {
    */
   async ingest(batch: IngestBatch): Promise<void> {
     if (this.closing) throw new Error('store is closed');
+    this.flushPacer.ingested();
     if (this.durability) await this.durability.ingest(batch, () => this.apply(batch));
     else this.apply(batch);
   }
@@ -319,12 +331,15 @@ export class Store {
     if (this.durability.flushError) throw this.durability.flushError;
   }
 
-  /** The timer's pass: seals when due and leaves the flush running in the background, so the next seal never waits for it. */
+  /**
+   * The timer's pass: seals when due and leaves the flush running in the background, so the
+   * next seal never waits for it; the flush starts once ingest is quiet (flush-pacer.ts).
+   */
   private tick(sweep: boolean): void {
     if (this.closing) return;
     if (sweep) this.dropExpired();
     void this.sealIfDue()
-      .then(() => this.durability?.checkpoint())
+      .then(() => (this.durability && this.flushPacer.mayFlush(this.durability.checkpointDue) ? this.durability.checkpoint() : undefined))
       .catch((err) => this.warn(`maintenance failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 

@@ -214,10 +214,15 @@ export class Durability {
     return this.checkpointing;
   }
 
+  /** Whether a checkpoint has work: sealed segments not yet in files, or WAL files they cover. */
+  get checkpointDue(): boolean {
+    return this.persistence.pendingFlushes > 0 || this.walSeqSealed > this.walSeqDeleted;
+  }
+
   /** Checkpoints until nothing sealed is left unflushed (a running checkpoint may have missed the latest seal) or a flush fails. */
   async flushEverything(): Promise<void> {
     do await this.checkpoint();
-    while (!this.flushError && (this.persistence.pendingFlushes > 0 || this.walSeqSealed > this.walSeqDeleted));
+    while (!this.flushError && this.checkpointDue);
     await this.persistence.settle();
   }
 
