@@ -39,21 +39,17 @@ describe('FlushPacer', () => {
 
   it('forgets a deferral when nothing was due', () => {
     const { p, at } = pacer(1000, 5000);
-    at(0);
-    p.ingested();
-    expect(p.mayFlush(true)).toBe(false);
-    at(3000);
-    p.ingested();
-    expect(p.mayFlush(false)).toBe(false);
-    at(6000);
-    p.ingested();
+    /** A batch comes in at `t`; then the timer asks (something due or not). */
+    const tick = (t: number, due = true) => {
+      at(t);
+      p.ingested();
+      return p.mayFlush(due);
+    };
+    expect(tick(0)).toBe(false);
+    expect(tick(3000, false)).toBe(false);
     // Put off again from 6000, not from 0.
-    expect(p.mayFlush(true)).toBe(false);
-    at(10_999);
-    p.ingested();
-    expect(p.mayFlush(true)).toBe(false);
-    at(11_000);
-    p.ingested();
-    expect(p.mayFlush(true)).toBe(true);
+    expect(tick(6000)).toBe(false);
+    expect(tick(10_999)).toBe(false);
+    expect(tick(11_000)).toBe(true);
   });
 });
