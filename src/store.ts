@@ -94,7 +94,8 @@ export class Store {
 
   private durability: Durability | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
-  private flushPacer = new FlushPacer(DEFAULT_FLUSH_QUIET_MS, DEFAULT_FLUSH_MAX_DELAY_MS);
+  /** When the timer's flush may start (stores with a data directory). */
+  private flushPacer: FlushPacer | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(opts: StoreOptions = {}) {
@@ -115,8 +116,8 @@ export class Store {
       const log = opts.log ?? ((msg: string) => console.warn(msg));
       store.durability = await Durability.open({ ...opts, dataDir: opts.dataDir, log }, store.replayTarget(), store.clock());
       store.dropExpired();
+      store.flushPacer = new FlushPacer(opts.flushQuietMs ?? DEFAULT_FLUSH_QUIET_MS, opts.flushMaxDelayMs ?? DEFAULT_FLUSH_MAX_DELAY_MS);
     }
-    store.flushPacer = new FlushPacer(opts.flushQuietMs ?? DEFAULT_FLUSH_QUIET_MS, opts.flushMaxDelayMs ?? DEFAULT_FLUSH_MAX_DELAY_MS);
     const interval = opts.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS;
     if (interval > 0) {
       const sweepEvery = Math.max(1, Math.round((opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS) / interval));
@@ -148,7 +149,7 @@ export class Store {
    */
   async ingest(batch: IngestBatch): Promise<void> {
     if (this.closing) throw new Error('store is closed');
-    this.flushPacer.ingested();
+    this.flushPacer?.ingested();
     if (this.durability) await this.durability.ingest(batch, () => this.apply(batch));
     else this.apply(batch);
   }
@@ -339,7 +340,7 @@ export class Store {
     if (this.closing) return;
     if (sweep) this.dropExpired();
     void this.sealIfDue()
-      .then(() => (this.durability && this.flushPacer.mayFlush(this.durability.checkpointDue) ? this.durability.checkpoint() : undefined))
+      .then(() => (this.durability && this.flushPacer?.mayFlush(this.durability.checkpointDue) ? this.durability.checkpoint() : undefined))
       .catch((err) => this.warn(`maintenance failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 

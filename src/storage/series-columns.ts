@@ -3,7 +3,7 @@
  * of every column. What the metric-event grouper builds; the WAL encoder writes it with one
  * copy per column, and `seriesEntries` cuts it into per-series views for the store.
  */
-import type { SampleIds, SeriesEntry } from './events.ts';
+import type { IngestBatch, SampleIds, SeriesEntry } from './events.ts';
 import type { SeriesHeader } from './header-cache.ts';
 
 export interface SeriesColumns {
@@ -30,4 +30,9 @@ export function seriesEntries(c: SeriesColumns): SeriesEntry[] {
 /** Every series entry of a batch, its columns cut into entries too. */
 export function allSeriesEntries(batch: { series: SeriesEntry[]; columns?: SeriesColumns }): SeriesEntry[] {
   return batch.columns ? [...batch.series, ...seriesEntries(batch.columns)] : batch.series;
+}
+
+/** A fast decoder's columns (with their TTL) as a batch of per-series entries; null stays null. */
+export function columnsBatch(body: { ttlSeconds: number; columns: SeriesColumns } | null): IngestBatch | null {
+  return body && { ttlSeconds: body.ttlSeconds, events: [], series: seriesEntries(body.columns) };
 }

@@ -10,9 +10,8 @@ import { BodySlots } from './body-slots.ts';
 import { encodeBatch, encodeSeriesColumns } from '../storage/batch-codec.ts';
 import { countSamples } from '../storage/events.ts';
 import { LSN_BYTES } from '../storage/wal-entry.ts';
-import { decodeGeneral } from './msgpack-ingest.ts';
-import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
-import { fastSeriesBatchColumns, newColumnScratch } from './msgpack-series-batch.ts';
+import { decodeGeneral, fastMsgpackColumns } from './msgpack-ingest.ts';
+import { newColumnScratch } from './msgpack-series-batch.ts';
 import { nameThread } from '../storage/thread-priority.ts';
 import { registerExactMsgpackTimestamps } from './time.ts';
 import type { DecodeJob, DecodeReply, DecodeThreadData } from './decode-pool.ts';
@@ -54,7 +53,7 @@ port.on('message', (job: DecodeJob) => {
 function walEntry(job: DecodeJob, region: Uint8Array | undefined): Uint8Array | null {
   // A slot is read in place; everything kept from it (labels, keys, the entry) is copied out.
   const bytes = job.bytes ?? new Uint8Array(slots!, BodySlots.offsetOf(job.slot, bodyBytes, entryBytes), job.length);
-  const fast = job.format === 'msgpack' ? fastMetricEventsColumns(bytes, job.defaultTtlSeconds) ?? fastSeriesBatchColumns(bytes, job.defaultTtlSeconds, seriesColumns) : null;
+  const fast = job.format === 'msgpack' ? fastMsgpackColumns(bytes, job.defaultTtlSeconds, seriesColumns) : null;
   if (fast) return fast.columns.timestamps.length === 0 ? null : encodeSeriesColumns(fast.ttlSeconds, fast.columns, LSN_BYTES, region);
   const batch = decodeGeneral(bytes, job.format, job.defaultTtlSeconds);
   if (countSamples(batch) === 0) return null;

@@ -10,8 +10,9 @@ import { C1, unpack } from 'msgpackr';
 import type { IngestBatch } from '../storage/events.ts';
 import { badRequest } from './errors.ts';
 import { DEFAULT_TTL_SECONDS, toIngestBatch } from './ingest.ts';
-import { fastMetricEventsBatch } from './msgpack-metric-events.ts';
-import { fastSeriesBatch } from './msgpack-series-batch.ts';
+import { fastMetricEventsColumns } from './msgpack-metric-events.ts';
+import { fastSeriesBatchColumns, type ColumnScratch } from './msgpack-series-batch.ts';
+import { columnsBatch, type SeriesColumns } from '../storage/series-columns.ts';
 import { validateIngest } from './schema.ts';
 
 export type IngestFormat = 'json' | 'msgpack';
@@ -57,11 +58,16 @@ export function parseJson(bytes: Uint8Array): unknown {
  * in it is invalid. msgpack batches of metric events or series take their fast paths when they can.
  */
 export function decodeIngestBatch(bytes: Uint8Array | null, format: IngestFormat, defaultTtlSeconds = DEFAULT_TTL_SECONDS): IngestBatch {
-  if (format === 'msgpack' && bytes !== null) {
-    const fast = fastMetricEventsBatch(bytes, defaultTtlSeconds) ?? fastSeriesBatch(bytes, defaultTtlSeconds);
-    if (fast) return fast;
-  }
-  return decodeGeneral(bytes, format, defaultTtlSeconds);
+  const fast = format === 'msgpack' && bytes !== null ? columnsBatch(fastMsgpackColumns(bytes, defaultTtlSeconds)) : null;
+  return fast ?? decodeGeneral(bytes, format, defaultTtlSeconds);
+}
+
+/**
+ * A msgpack body through the fast paths (metric events, then series batches) as columns, or
+ * null when neither is sure of it. `scratch`: see fastSeriesBatchColumns.
+ */
+export function fastMsgpackColumns(bytes: Uint8Array, defaultTtlSeconds: number, scratch?: ColumnScratch): { ttlSeconds: number; columns: SeriesColumns } | null {
+  return fastMetricEventsColumns(bytes, defaultTtlSeconds) ?? fastSeriesBatchColumns(bytes, defaultTtlSeconds, scratch);
 }
 
 /** decodeIngestBatch without the fast path: msgpackr or JSON.parse, then the schema. */

@@ -16,7 +16,7 @@ import type { IngestBatch } from '../storage/events.ts';
 import { hashBytes, seriesHeader, smallKey, type SeriesHeader } from '../storage/header-cache.ts';
 import { KeyArena } from '../storage/key-arena.ts';
 import type { IdDictionaryBuilder } from '../storage/sample-ids.ts';
-import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
+import { columnsBatch, type SeriesColumns } from '../storage/series-columns.ts';
 import { SeriesGrouper } from './series-grouper.ts';
 import { epochMillisToMicros, msgpackTimestampToMicros, parseIsoTimestamp } from './time.ts';
 import { asciiBytes, isStringHeader, MsgpackCursor, NOT_FAST, NotFast, TTL_KEY, unlessNotFast } from './msgpack-cursor.ts';
@@ -90,8 +90,7 @@ const keys = new KeyArena();
 
 /** The batch, or null when the body is not one the fast path is sure of. */
 export function fastMetricEventsBatch(bytes: Uint8Array, defaultTtlSeconds: number): IngestBatch | null {
-  const body = fastMetricEventsColumns(bytes, defaultTtlSeconds);
-  return body && { ttlSeconds: body.ttlSeconds, events: [], series: seriesEntries(body.columns) };
+  return columnsBatch(fastMetricEventsColumns(bytes, defaultTtlSeconds));
 }
 
 /** The same, as columns (what the WAL encoder takes at one copy per column); null when not sure. */

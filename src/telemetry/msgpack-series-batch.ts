@@ -16,7 +16,7 @@
  */
 import type { IngestBatch } from '../storage/events.ts';
 import { HeaderCache, seriesHeader, type SeriesHeader } from '../storage/header-cache.ts';
-import { seriesEntries, type SeriesColumns } from '../storage/series-columns.ts';
+import { columnsBatch, type SeriesColumns } from '../storage/series-columns.ts';
 import { asciiBytes, MsgpackCursor, NOT_FAST, TTL_KEY, unlessNotFast, type RecordShape } from './msgpack-cursor.ts';
 import { MAX_EPOCH_MILLIS } from './time.ts';
 
@@ -37,6 +37,9 @@ const RECORD = 0xd4;
 
 /** Label sets by the bytes of metric, unit and labels (this thread's; the main thread's WAL decoding has its own). */
 const headers = new HeaderCache();
+/** A label set's key (metric, unit and labels bytes end to end), built per series to look it up; one per thread, grown as needed. */
+let key = new Uint8Array(256);
+let keyView = new DataView(key.buffer);
 
 /** Columns a caller lends the reader, batch after batch: a batch read into them is valid until the next one is. */
 export interface ColumnScratch {
@@ -49,8 +52,7 @@ export function newColumnScratch(): ColumnScratch {
 }
 
 export function fastSeriesBatch(bytes: Uint8Array, defaultTtlSeconds: number): IngestBatch | null {
-  const body = fastSeriesBatchColumns(bytes, defaultTtlSeconds);
-  return body && { ttlSeconds: body.ttlSeconds, events: [], series: seriesEntries(body.columns) };
+  return columnsBatch(fastSeriesBatchColumns(bytes, defaultTtlSeconds));
 }
 
 /**
@@ -70,9 +72,6 @@ class SeriesBatchReader extends MsgpackCursor {
   private timestamps: Float64Array;
   private values: Float64Array;
   private rows = 0;
-  /** A label set's key (metric, unit and labels bytes end to end), built per series to look it up. */
-  private key = new Uint8Array(256);
-  private keyView = new DataView(this.key.buffer);
 
   constructor(src: Uint8Array, private readonly scratch: ColumnScratch | undefined) {
     super(src, true);
@@ -180,14 +179,10 @@ class SeriesBatchReader extends MsgpackCursor {
    */
   private readColumn(from: number, timestamps: boolean): number {
     const b = this.byte();
-    let count: number;
-    if (b === 0xc7 || b === 0xc8 || b === 0xc9) count = this.readTypedArray(b, from, timestamps);
-    else if (b === 0xc4 || b === 0xc5 || b === 0xc6) count = this.readFloat64Bytes(b === 0xc4 ? this.byte() : b === 0xc5 ? this.u16() : this.u32(), from, timestamps);
-    else {
-      this.pos--;
-      count = this.readNumberArray(from, timestamps);
-    }
-    return count;
+    if (b === 0xc7 || b === 0xc8 || b === 0xc9) return this.readTypedArray(b, from, timestamps);
+    if (b === 0xc4 || b === 0xc5 || b === 0xc6) return this.readFloat64Bytes(b === 0xc4 ? this.byte() : b === 0xc5 ? this.u16() : this.u32(), from, timestamps);
+    this.pos--;
+    return this.readNumberArray(from, timestamps);
   }
 
   /** msgpackr's typed-array extension: ext 8/16/32, type 0x74, then the array's code and bytes (native order). */
@@ -197,7 +192,7 @@ class SeriesBatchReader extends MsgpackCursor {
     return this.readFloat64Bytes(length - 1, from, timestamps);
   }
 
-  /** `length` bytes of little-endian float64s (this host's order: see LITTLE_ENDIAN). */
+  /** `length` bytes of little-endian float64s (a bin; or a typed array's, in this host's order: see LITTLE_ENDIAN). */
   private readFloat64Bytes(length: number, from: number, timestamps: boolean): number {
     if (length % 8 !== 0) throw NOT_FAST;
     const start = this.pos;
@@ -262,11 +257,10 @@ class SeriesBatchReader extends MsgpackCursor {
     const metricLength = metricEnd - metricStart;
     const labelsLength = labelsShape === null ? labelsEnd - labelsStart : 1 + (labelsShape.keysEnd - labelsShape.keysStart) + (labelsEnd - labelsBody);
     const length = metricLength + (unitLength === 0 ? 1 : unitLength) + labelsLength;
-    if (length > this.key.length) {
-      this.key = new Uint8Array(Math.max(length, this.key.length * 2));
-      this.keyView = new DataView(this.key.buffer);
+    if (length > key.length) {
+      key = new Uint8Array(Math.max(length, key.length * 2));
+      keyView = new DataView(key.buffer);
     }
-    const key = this.key;
     let at = this.append(metricStart, metricEnd, 0);
     if (unitLength === 0) key[at++] = NO_UNIT;
     else at = this.append(unitStart, unitEnd, at);
@@ -277,7 +271,7 @@ class SeriesBatchReader extends MsgpackCursor {
       at = this.append(labelsShape.keysStart, labelsShape.keysEnd, at);
       at = this.append(labelsBody, labelsEnd, at);
     }
-    const known = headers.lookup(key, this.keyView, 0, length);
+    const known = headers.lookup(key, keyView, 0, length);
     if (known !== undefined) return known;
     const header = seriesHeader(this.stringAt(metricStart), unitLength === 0 ? undefined : this.stringAt(unitStart), this.labelsAt(labelsStart));
     headers.remember(key.subarray(0, length), header);
@@ -286,7 +280,7 @@ class SeriesBatchReader extends MsgpackCursor {
 
   /** Copies the body's bytes [start, end) into the key at `at`; returns where they end. */
   private append(start: number, end: number, at: number): number {
-    const key = this.key, src = this.src;
+    const src = this.src;
     for (let i = start; i < end; i++) key[at++] = src[i]!;
     return at;
   }
